@@ -1,0 +1,630 @@
+"""Byte-preserving edits of prefect.yaml: insert, remove and replace deployment entries.
+
+Prefect's own "save configuration" re-dumps the whole file and loses nulls, quotes, indentation
+and comment positions. Here the file is never re-dumped: nodes are located with a parser
+(PyYAML marks), new text is spliced in, and every byte outside the edited span stays as it was.
+The inserted text follows the file's own style (sequence indentation, mapping indent, line
+endings, quoting). Every edit is verified by parsing the result again: the entries that should
+not change did not, the new ones are exactly as intended; otherwise the edit is refused.
+
+Pure text functions (`insert_deployments`, `remove_deployments`, `replace_value`) plus the file
+helpers (`locked`, `write_atomic`, `update_file`) that make a write atomic and serialized.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import math
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaffold.errors import ConfigError, UsageError
+from scaffold.repo import _mapping_items, compose, read_text
+
+_NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+class YamlEditError(UsageError):
+    """The edit cannot be made without changing what is already there."""
+
+
+# -- scalars ----------------------------------------------------------------------------------
+
+_PLAIN_OK = re.compile(r"[A-Za-z0-9_./$][A-Za-z0-9_./$ =+@()-]*\Z")
+_PLAIN_OK_BLOCK = re.compile(r"[A-Za-z0-9_./$][A-Za-z0-9_./$ =+@()\-:]*\Z")  # ':' not before ' '
+
+# PyYAML refuses these characters anywhere in a stream, and line breaks must be escaped too.
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0",
+            "\x85": "\\N", "\xa0": "\\_", "\u2028": "\\L", "\u2029": "\\P", "\ufeff": "\\uFEFF"}
+_NEEDS_ESCAPE = re.compile(
+    "[\\\\\"\x00-\x1f\x7f-\x9f\xa0\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape_char(match: re.Match) -> str:
+    ch = match.group()
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    if 0xD800 <= ord(ch) <= 0xDFFF:
+        raise UsageError(f"text contains an invalid character (lone surrogate U+{ord(ch):04X})")
+    return f"\\x{ord(ch):02X}" if ord(ch) <= 0xFF else f"\\u{ord(ch):04X}"
+
+
+def _plain_safe(text: str, flow: bool = False) -> bool:
+    pattern = _PLAIN_OK if flow else _PLAIN_OK_BLOCK
+    return (bool(pattern.match(text)) and text == text.strip() and ": " not in text
+            and not text.endswith(":")
+            and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR)
+
+
+def emit_scalar(value: Any, quote: str = "") -> str:
+    """A YAML scalar that loads back (with PyYAML and ruamel.yaml) as exactly ``value``.
+
+    ``quote`` is the preferred style for strings: ``""`` plain when safe, ``'"'`` or ``"'"``.
+    """
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        text = repr(value)
+        if "e" in text and "." not in text.split("e")[0]:  # PyYAML needs "1.0e+16", not "1e+16"
+            mantissa, exp = text.split("e")
+            text = f"{mantissa}.0e{exp if exp[0] in '+-' else '+' + exp}"
+        return text
+    if not isinstance(value, str):
+        raise TypeError(f"not a scalar: {value!r}")
+    if quote == "" and _plain_safe(value):
+        return value
+    if quote == "'" and not _NEEDS_ESCAPE.search(value.replace("\\", "").replace('"', "")):
+        return "'" + value.replace("'", "''") + "'"
+    return '"' + _NEEDS_ESCAPE.sub(_escape_char, value) + '"'
+
+
+def emit_key(key: Any) -> str:
+    return emit_scalar(key, "" if isinstance(key, str) else "")
+
+
+def emit_flow(value: Any, quote: str = '"') -> str:
+    """One-line flow style: ``{name: x, parameters: {}}``."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{emit_key(k)}: {emit_flow(v, quote)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(emit_flow(v, quote) for v in value) + "]"
+    if isinstance(value, str) and quote == "" and not _plain_safe(value, flow=True):
+        quote = '"'
+    text = emit_scalar(value, quote)
+    # plain scalars in flow context must not contain flow indicators; _PLAIN_OK excludes them
+    return text
+
+
+# -- style ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Style:
+    newline: str = "\n"
+    seq_offset: int = 0  # columns from a key to the '-' of its block sequence
+    item_indent: int = 2  # columns from '-' to the item's first key
+    map_indent: int = 2  # columns from a key to its nested mapping's keys
+    nested_seq_offset: int | None = None  # seq_offset inside deployments (None: seq_offset)
+    quote: str = ""  # preferred style of string values
+    quote_by_key: dict | None = None  # style of string values per key ("similar values")
+    blank_between: bool = False  # items separated by blank lines
+
+
+def _walk(node: Any, seen: set[int] | None = None) -> Iterator[Any]:
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    yield node
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            yield from _walk(k, seen)
+            yield from _walk(v, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            yield from _walk(v, seen)
+
+
+def _dash_index(text: str, item: Any) -> int:
+    """Index of the '-' that introduces a block sequence item."""
+    i = item.start_mark.index - 1
+    while i >= 0 and text[i] in " \t\r\n":
+        i -= 1
+    if i >= 0 and text[i] == "-":
+        return i
+    raise YamlEditError("unexpected layout of a sequence item", line=item.start_mark.line + 1)
+
+
+def _block_seqs(root: Any) -> Iterator[tuple[Any, Any]]:
+    """(key node, block sequence node) pairs anywhere under root."""
+    for node in _walk(root):
+        if isinstance(node, yaml.MappingNode) and not node.flow_style:
+            for k, v in node.value:
+                if isinstance(v, yaml.SequenceNode) and not v.flow_style and v.value:
+                    yield k, v
+
+
+def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
+    st = Style(newline="\r\n" if "\r\n" in text else "\n")
+    dep_items = list(deployments.value) if deployments is not None and not deployments.flow_style else []
+    seq_pairs = list(_block_seqs(root)) if root is not None else []
+
+    # '-' position under the key: from deployments, else from any block sequence in the file
+    if deployments is not None and dep_items:
+        key = next(k for k, v in root.value if v is deployments)
+        seq_sample = [(key, deployments)]
+    else:
+        seq_sample = seq_pairs
+    for key, seq in seq_sample[:1]:
+        dash = _dash_index(text, seq.value[0])
+        dash_col = dash - text.rfind("\n", 0, dash) - 1
+        st.seq_offset = max(0, dash_col - key.start_mark.column)
+        first = seq.value[0]
+        if isinstance(first, yaml.MappingNode) and not first.flow_style:
+            if first.start_mark.line == text.count("\n", 0, dash):
+                st.item_indent = max(2, first.start_mark.column - dash_col)
+    nested = [(k, v) for k, v in seq_pairs
+              if any(k.start_mark.index > i.start_mark.index and k.end_mark.index <= i.end_mark.index
+                     for i in dep_items)]
+    for key, seq in nested[:1]:
+        dash = _dash_index(text, seq.value[0])
+        dash_col = dash - text.rfind("\n", 0, dash) - 1
+        st.nested_seq_offset = max(0, dash_col - key.start_mark.column)
+
+    # mapping indent: a nested block mapping, preferably inside deployments
+    candidates = []
+    scopes = dep_items + ([root] if root is not None else [])
+    for scope in scopes:
+        for node in _walk(scope):
+            if isinstance(node, yaml.MappingNode) and not node.flow_style:
+                for k, v in node.value:
+                    if (isinstance(v, yaml.MappingNode) and not v.flow_style and v.value
+                            and v.start_mark.line > k.start_mark.line):
+                        candidates.append(v.start_mark.column - k.start_mark.column)
+        if candidates:
+            break
+    if candidates and candidates[0] in (2, 3, 4, 8):
+        st.map_indent = candidates[0]
+
+    # quoting of string values, by majority, inside deployments first
+    for scope in ([deployments] if dep_items else []) + ([root] if root is not None else []):
+        counts = {"": 0, '"': 0, "'": 0}
+        per_key: dict[str, dict[str, int]] = {}
+        for node in _walk(scope):
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    values = v.value if isinstance(v, yaml.SequenceNode) else [v]
+                    for leaf in values:
+                        if (isinstance(leaf, yaml.ScalarNode) and leaf.tag == _STR
+                                and leaf.style in (None, "", '"', "'")):
+                            counts[leaf.style or ""] += 1
+                            key_counts = per_key.setdefault(k.value, {"": 0, '"': 0, "'": 0})
+                            key_counts[leaf.style or ""] += 1
+        if sum(counts.values()):
+            def pick(c: dict[str, int]) -> str:
+                return max(c, key=lambda q: (c[q], q == ""))
+            st.quote = pick(counts)
+            st.quote_by_key = {k: pick(c) for k, c in per_key.items()}
+            break
+
+    if len(dep_items) >= 2:
+        gaps = 0
+        for item in dep_items[1:]:
+            start = _line_start(text, _dash_index(text, item))
+            prev_start = _line_start(text, max(0, start - 1))
+            if text[prev_start:start].strip() == "":
+                gaps += 1
+        st.blank_between = gaps == len(dep_items) - 1
+    return st
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, dict | list) and bool(value)
+
+
+def _inline(value: Any, quote: str) -> str:
+    if isinstance(value, dict | list | tuple):
+        return emit_flow(value, quote or '"')
+    return emit_scalar(value, quote)
+
+
+def _quote_for(key: Any, st: Style) -> str:
+    return (st.quote_by_key or {}).get(key, st.quote)
+
+
+def _render_map(mapping: dict, col: int, st: Style) -> list[str]:
+    lines: list[str] = []
+    pad = " " * col
+    for key, value in mapping.items():
+        head = f"{pad}{emit_key(key)}:"
+        quote = _quote_for(key, st)
+        if isinstance(value, dict) and value:
+            lines.append(head)
+            lines.extend(_render_map(value, col + st.map_indent, st))
+        elif isinstance(value, list) and value:
+            lines.append(head)
+            offset = st.seq_offset if st.nested_seq_offset is None else st.nested_seq_offset
+            lines.extend(_render_seq(value, col + offset, st, quote))
+        else:
+            lines.append(f"{head} {_inline(value, quote)}")
+    return lines
+
+
+def _render_seq(items: list, dash_col: int, st: Style, quote: str | None = None) -> list[str]:
+    lines: list[str] = []
+    for item in items:
+        if isinstance(item, dict) and item:
+            body = _render_map(item, dash_col + st.item_indent, st)
+            body[0] = " " * dash_col + "-" + " " * (st.item_indent - 1) + body[0].lstrip(" ")
+            lines.extend(body)
+        else:
+            lines.append(" " * dash_col + "- " + _inline(item, st.quote if quote is None else quote))
+    return lines
+
+
+def render_entries(entries: list[dict], dash_col: int, st: Style) -> str:
+    """Block-style text of new sequence items, each line ending with the file's newline."""
+    out: list[str] = []
+    for entry in entries:
+        if st.blank_between and out:
+            out.append("")
+        out.extend(_render_seq([entry], dash_col, st))
+    return "".join(line + st.newline for line in out)
+
+
+# -- locating ---------------------------------------------------------------------------------
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _line_end(text: str, index: int) -> int:
+    """Index just past the newline of the line holding ``index`` (len(text) on the last line)."""
+    nl = text.find("\n", index)
+    return len(text) if nl < 0 else nl + 1
+
+
+def _is_content_line(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _node_end(node: Any) -> int:
+    """Last index of real content under node (aliases may point earlier: see _item_end)."""
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        return node.end_mark.index
+    ends = [node.start_mark.index]
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            ends += [_node_end(k), _node_end(v)]
+    elif isinstance(node, yaml.SequenceNode):
+        ends += [_node_end(v) for v in node.value]
+    return max(ends)
+
+
+def _item_end(text: str, item: Any, bound: int, dash_col: int) -> int:
+    """Index just past the last line of a block sequence item.
+
+    ``bound`` is where the next thing starts (next item, or the sequence's end). Content is
+    found from both sides: node marks (which know block scalars) and a backward scan over
+    comment and blank lines (which knows aliases); comment lines indented deeper than the
+    '-' that directly follow the item belong to it.
+    """
+    pos = _line_start(text, bound)
+    if text[pos:bound].strip():  # bound is mid-line after content
+        end = _line_end(text, bound)
+    else:
+        end = pos
+        while end > 0:
+            prev = _line_start(text, end - 1)
+            if _is_content_line(text[prev:end]) or prev <= item.start_mark.index:
+                break
+            end = prev
+    node_end = _node_end(item)
+    if node_end > end:
+        end = node_end if _line_start(text, node_end) == node_end else _line_end(text, node_end)
+    # comment lines owned by the item
+    while end < len(text):
+        nxt = _line_end(text, end)
+        line = text[end:nxt]
+        stripped = line.lstrip(" ")
+        if stripped.startswith("#") and len(line) - len(stripped) > dash_col:
+            end = nxt
+        else:
+            break
+    return end
+
+
+@dataclass
+class _Doc:
+    text: str
+    root: Any
+    data: Any
+    key: Any  # the 'deployments' key node (None when absent)
+    value: Any  # its value node
+
+
+def _load(text: str, path: object) -> _Doc:
+    root, data = compose(text, path)
+    if root is not None and not isinstance(root, yaml.MappingNode):
+        raise ConfigError("prefect.yaml must be a mapping of keys (name, deployments, ...)",
+                          path=path, line=root.start_mark.line + 1)
+    if root is not None and root.flow_style:
+        raise YamlEditError("a flow-style top-level mapping ({...}) cannot be edited in place; "
+                            "write it in block style", path=path, line=root.start_mark.line + 1)
+    key = value = None
+    if root is not None:
+        for k, v in root.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "deployments":
+                key, value = k, v
+    if value is not None:
+        line = value.start_mark.line + 1
+        if isinstance(value, yaml.MappingNode):
+            raise ConfigError("'deployments' is a mapping; it must be a list of entries "
+                              "('- name: ...')", path=path, line=line)
+        if isinstance(value, yaml.ScalarNode) and value.tag != _NULL:
+            raise ConfigError("'deployments' must be a list of entries ('- name: ...'), "
+                              f"not {value.value!r}", path=path, line=line)
+        if isinstance(value, yaml.SequenceNode) and value.start_mark.index < key.end_mark.index:
+            raise YamlEditError("'deployments' is an alias; edit it by hand", path=path, line=line)
+    if isinstance(data, dict) and isinstance(data.get("deployments"), list):
+        for i, item in enumerate(data["deployments"]):
+            if not isinstance(item, dict):
+                raise ConfigError(f"deployment #{i + 1} is not a mapping", path=path,
+                                  line=value.value[i].start_mark.line + 1)
+    return _Doc(text, root, data if data is not None else {}, key, value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b or repr(a) == repr(b)  # repr: NaN parameters compare equal to themselves
+
+
+def _verify(new_text: str, old: _Doc, expected: list, path: object, action: str) -> None:
+    try:
+        new = _load(new_text, path)
+    except UsageError as err:
+        raise YamlEditError(f"{action} would break the file ({err.message}); the file was not "
+                            "changed, edit it by hand", path=path) from None
+    others_old = {k: v for k, v in old.data.items() if k != "deployments"}
+    others_new = {k: v for k, v in new.data.items() if k != "deployments"}
+    got = new.data.get("deployments") or []
+    if not _same(others_old, others_new) or not _same(got, expected):
+        raise YamlEditError(f"{action} would change other content of the file (unusual layout); "
+                            "the file was not changed, edit it by hand", path=path)
+
+
+def _check_entries(entries: list[dict]) -> None:
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry:
+            raise TypeError("a deployment entry must be a non-empty dict")
+
+
+def _strip_bom(text: str) -> tuple[str, str]:
+    return ("\ufeff", text[1:]) if text.startswith("\ufeff") else ("", text)
+
+
+# -- edits ------------------------------------------------------------------------------------
+
+
+def insert_deployments(text: str, entries: list[dict], path: object = "prefect.yaml") -> str:
+    """Append ``entries`` to the ``deployments`` list; only the inserted block is new.
+
+    ``deployments: []`` and an explicit null are the only existing text that may change (that
+    line becomes ``deployments:``); a missing ``deployments`` key is added at the end.
+    """
+    _check_entries(entries)
+    bom, body = _strip_bom(text)
+    doc = _load(body, path)
+    old = list(doc.data.get("deployments") or [])
+    seq = doc.value if isinstance(doc.value, yaml.SequenceNode) else None
+    st = detect_style(body, doc.root, seq)
+    nl = st.newline
+
+    if doc.key is None:  # no deployments key: add one at the end
+        key_col = doc.root.start_mark.column if doc.root is not None else 0
+        prefix = "" if body == "" or body.endswith("\n") else nl
+        block = f"{prefix}{' ' * key_col}deployments:{nl}" + render_entries(entries, key_col + st.seq_offset, st)
+        new = body + block
+    elif seq is not None and seq.flow_style and seq.value:  # [a, b] -> [a, b, new]
+        close = seq.end_mark.index - 1
+        assert body[close] == "]"
+        at = close
+        while body[at - 1] in " \t\r\n":
+            at -= 1
+        added = "".join(", " + emit_flow(e, st.quote) for e in entries)
+        new = body[:at] + added + body[at:]
+    elif seq is None or not seq.value:  # null or []: the key line becomes "deployments:"
+        key_col = doc.key.start_mark.column
+        line_end = _line_end(body, doc.key.end_mark.index)
+        value = doc.value
+        if value.end_mark.index > value.start_mark.index:  # explicit "[]", "null" or "~"
+            vs, ve = value.start_mark.index, value.end_mark.index
+            if _line_start(body, vs) != _line_start(body, doc.key.start_mark.index):
+                raise YamlEditError("the empty value of 'deployments' is not on its line; "
+                                    "write 'deployments: []'", path=path, line=value.start_mark.line + 1)
+            head = body[:vs].rstrip(" \t") + body[ve:line_end]
+        else:
+            head = body[:line_end]
+        if not head.endswith("\n"):
+            head += nl
+        new = head + render_entries(entries, key_col + st.seq_offset, st) + body[line_end:]
+    else:  # block sequence: after the last item, before trailing comments of what follows
+        last = seq.value[-1]
+        dash = _dash_index(body, last)
+        dash_col = dash - _line_start(body, dash)
+        at = _item_end(body, last, seq.end_mark.index, dash_col)
+        before = body[:at]
+        block = render_entries(entries, dash_col, st)
+        if st.blank_between:
+            block = nl + block
+        if before and not before.endswith("\n"):
+            before += nl
+        new = before + block + body[at:]
+
+    _verify(new, doc, old + entries, path, "adding the deployment")
+    return bom + new
+
+
+def remove_deployments(text: str, names: list[str], path: object = "prefect.yaml") -> str:
+    """Remove the entries with these names; the rest of the file is untouched.
+
+    When the list becomes empty it is written ``deployments: []``. Names not in the file
+    are ignored (the caller reports them).
+    """
+    bom, body = _strip_bom(text)
+    doc = _load(body, path)
+    old = list(doc.data.get("deployments") or [])
+    seq = doc.value if isinstance(doc.value, yaml.SequenceNode) else None
+    targets = [i for i, d in enumerate(old) if d.get("name") in set(names)]
+    if not targets or seq is None:
+        return text
+    keep = [d for i, d in enumerate(old) if i not in targets]
+    new = body
+    for i in reversed(targets):  # from the end, so earlier indices stay valid
+        item = seq.value[i]
+        if seq.flow_style:
+            start, end = item.start_mark.index, item.end_mark.index
+            after = re.match(r"\s*,\s*", new[end:])
+            if after:
+                end += after.end()
+            else:
+                before = re.search(r",\s*\Z", new[:start])
+                if before:
+                    start = before.start()
+            new = new[:start] + new[end:]
+            continue
+        dash = _dash_index(new, item)
+        start = _line_start(new, dash)
+        if new[start:dash].strip():
+            raise YamlEditError("an entry shares its line with other text; remove it by hand",
+                                path=path, line=item.start_mark.line + 1)
+        dash_col = dash - start
+        bound = (_dash_index(new, seq.value[i + 1]) if i + 1 < len(seq.value)
+                 else seq.end_mark.index)
+        if i + 1 < len(seq.value):
+            bound = _line_start(new, bound)
+        end = _item_end(new, item, bound, dash_col)
+        prev_blank = start == 0 or not new[_line_start(new, start - 1):start].strip()
+        nxt = _line_end(new, end) if end < len(new) else end
+        if prev_blank and end < len(new) and not new[end:nxt].strip():
+            end = nxt
+        new = new[:start] + new[end:]
+    if not keep and not seq.flow_style:
+        colon = new.index(":", doc.key.end_mark.index)
+        new = new[: colon + 1] + " []" + new[colon + 1:]
+    _verify(new, doc, keep, path, "removing the deployment")
+    return bom + new
+
+
+def replace_value(text: str, deployment: str | int, key: str, value: Any,
+                  path: object = "prefect.yaml") -> str:
+    """Rewrite one scalar of one entry (by name or index), keeping its quoting style."""
+    bom, body = _strip_bom(text)
+    doc = _load(body, path)
+    old = list(doc.data.get("deployments") or [])
+    idx = deployment if isinstance(deployment, int) else next(
+        (i for i, d in enumerate(old) if d.get("name") == deployment), None)
+    if idx is None or not isinstance(doc.value, yaml.SequenceNode) or idx >= len(doc.value.value):
+        raise YamlEditError(f"no deployment {deployment!r} in the file", path=path)
+    item = doc.value.value[idx]
+    pair = next(((k, v) for k, v in item.value if isinstance(k, yaml.ScalarNode) and k.value == key),
+                None) if isinstance(item, yaml.MappingNode) else None
+    if pair is None:
+        raise YamlEditError(f"deployment {deployment!r} has no '{key}' of its own (merged or "
+                            "missing); edit it by hand", path=path, line=item.start_mark.line + 1)
+    node = pair[1]
+    if not isinstance(node, yaml.ScalarNode) or node.start_mark.index < pair[0].end_mark.index:
+        raise YamlEditError(f"'{key}' of {deployment!r} is not a plain value (alias or "
+                            "collection); edit it by hand", path=path, line=node.start_mark.line + 1)
+    start, end = node.start_mark.index, node.end_mark.index
+    props = re.match(r"(?:[&!]\S*\s+)*", body[start:end])
+    start += props.end() if props else 0
+    if node.style in ("|", ">"):
+        raise YamlEditError(f"'{key}' of {deployment!r} is a block scalar; edit it by hand",
+                            path=path, line=node.start_mark.line + 1)
+    new = body[:start] + emit_scalar(value, node.style or "") + body[end:]
+    expected = [dict(d) for d in old]
+    expected[idx][key] = value
+    _verify(new, doc, expected, path, f"changing '{key}'")
+    return bom + new
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def locked(folder: str | os.PathLike, timeout: float = 60.0) -> Iterator[None]:
+    """An exclusive advisory lock on a folder (flock on the directory itself: no lock file)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    raise UsageError(f"{folder} is locked by another process; try again") from None
+                time.sleep(0.005)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
+    """Write via a temporary file in the same folder and os.replace; the file mode is kept."""
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def update_file(path: str | os.PathLike, transform: Callable[[str], str]) -> tuple[str, str]:
+    """Locked read-transform-write of a text file; returns (old, new). No write if unchanged."""
+    path = Path(path)
+    with locked(path.parent):
+        old = read_text(path) if path.exists() else ""
+        new = transform(old)
+        if new != old:
+            write_atomic(path, new)
+    return old, new
