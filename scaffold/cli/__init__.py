@@ -1,0 +1,69 @@
+"""The `cli` command: a thin click layer, one module per command group, loaded lazily.
+
+Start-up matters (`cli --help`, `cli new-flow` and `cli lint` run on every commit): a
+subcommand's module is imported only when that subcommand runs, and prefect is imported only
+inside `scaffold.ops`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from scaffold import __version__
+from scaffold.errors import OperationError, UsageError
+
+# name -> (module:attribute, short help). The help is here so `cli --help` imports nothing.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "new-project": ("scaffold.cli.generate:new_project", "Create projects/PROJECT from the template."),
+    "new-flow": ("scaffold.cli.generate:new_flow", "Add a flow file and its deployments to a project."),
+    "new-deployment": ("scaffold.cli.generate:new_deployment",
+                       "Add a parameterized deployment of an existing flow."),
+    "lint": ("scaffold.cli.lint:lint", "Check the naming conventions across all projects."),
+    "prefect": ("scaffold.cli.prefect:prefect",
+                "Deploy, pause, resume, delete; anything else goes to the prefect CLI."),
+    "status": ("scaffold.cli.status:status", "Deployments in config and on the server, per project."),
+    "server": ("scaffold.cli.server:server", "Start, stop or check the embedded local Prefect server."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        target = COMMANDS[name][0]
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+    def invoke(self, ctx: click.Context):
+        # Errors on bad input: one line, exit 2, no traceback (same under CliRunner).
+        try:
+            return super().invoke(ctx)
+        except (UsageError, OperationError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--root", type=click.Path(file_okay=False), envvar="SCAFFOLD_ROOT",
+              help="Repository root (the folder holding projects/). Default: found by walking "
+                   "up from the current folder.")
+@click.version_option(__version__, prog_name="cli")
+@click.pass_context
+def cli(ctx: click.Context, root: str | None) -> None:
+    """Toolkit for a Prefect 3 monorepo: generate, lint and operate projects/<PROJECT>/."""
+    ctx.obj = {"root": root}
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="cli")
