@@ -1,0 +1,173 @@
+"""`--param KEY[:TYPE]=VALUE`: parse, type, and turn into deployments and Python literals.
+
+Types are inferred from the value: ``winter`` str, ``3`` int, ``0.5`` float, ``true``/``false``
+bool, ``[...]``/``{...}`` JSON. ``KEY:str=3`` forces a type when inference is not wanted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import keyword
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from scaffold import naming
+from scaffold.errors import UsageError
+
+TYPES = ("str", "int", "float", "bool", "json")
+_INT = re.compile(r"-?(0|[1-9][0-9]*)\Z")
+_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+([eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)\Z")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: Any
+    raw: str
+
+
+def _fail(raw: str, problem: str) -> UsageError:
+    return UsageError(f"--param {raw!r}: {problem}")
+
+
+def convert(raw: str, value: str, type_: str | None) -> Any:
+    if type_ == "str":
+        return value
+    if type_ == "int" or (type_ is None and _INT.match(value)):
+        try:
+            return int(value)
+        except ValueError:
+            raise _fail(raw, "not an integer; write KEY=3 or KEY:str=VALUE") from None
+    if type_ == "float" or (type_ is None and _FLOAT.match(value)):
+        try:
+            number = float(value)
+        except ValueError:
+            raise _fail(raw, "not a number; write KEY=0.5 or KEY:str=VALUE") from None
+        if not math.isfinite(number):
+            raise _fail(raw, "infinite or NaN is not a valid parameter (JSON has no such value)")
+        return number
+    if type_ == "bool" or (type_ is None and value in ("true", "false")):
+        if value.lower() not in ("true", "false"):
+            raise _fail(raw, "a bool is true or false")
+        return value.lower() == "true"
+    if type_ == "json" or (type_ is None and value[:1] in ("[", "{")):
+        try:
+            return json.loads(value, parse_constant=_no_constant)
+        except ValueError as err:
+            raise _fail(raw, f"not valid JSON ({err.args[0].split(':')[0]}); "
+                             "fix it, or pass it as text with KEY:str=VALUE") from None
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_param(raw: str) -> Param:
+    """``season=winter`` -> Param("season", "winter"); ``days:int=3`` -> Param("days", 3)."""
+    if "=" not in raw:
+        raise _fail(raw, "expected KEY=VALUE (e.g. --param season=winter)")
+    head, value = raw.split("=", 1)
+    key, _, type_ = head.partition(":")
+    if type_ and type_ not in TYPES:
+        raise _fail(raw, f"unknown type {type_!r}; use one of {', '.join(TYPES)}")
+    if not _KEY.match(key) or keyword.iskeyword(key):
+        raise _fail(raw, f"{key!r} is not a valid Python parameter name; use letters, digits "
+                         "and '_' (e.g. season)")
+    return Param(key, convert(raw, value, type_ or None), raw)
+
+
+def annotation(values: list[Any], key: str = "KEY") -> str:
+    """The Python annotation for the values given to one key."""
+    kinds = {type(v) for v in values}
+    if kinds == {bool}:
+        return "bool"
+    if kinds == {int}:
+        return "int"
+    if kinds <= {int, float}:
+        return "float"
+    if kinds == {str}:
+        return "str"
+    if kinds == {list}:
+        return "list"
+    if kinds == {dict}:
+        return "dict"
+    names = ", ".join(sorted(k.__name__ for k in kinds))
+    raise UsageError(f"--param {key}: its values mix types ({names}); give one type, or force "
+                     f"it with --param {key}:TYPE=VALUE")
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal that evaluates to exactly ``value`` (JSON-like data only)."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    if isinstance(value, str) and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # the quotes a formatter would choose
+    if value is None or isinstance(value, bool | int | str):
+        return repr(value)
+    raise TypeError(f"not JSON-like data: {value!r}")
+
+
+def doc_literal(text: str) -> str:
+    """A docstring literal for ``text``: triple quotes when safe, else an escaped literal."""
+    if text and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"""{text}"""'
+    return repr(text)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One deployment to write: its name suffix (or None) and its parameters."""
+
+    suffix: str | None
+    parameters: dict[str, Any]
+
+
+def variants(params: list[Param], suffix: str | None) -> list[Variant]:
+    """Deployments from the ``--param`` list.
+
+    No params: one deployment without suffix. Keys given once apply to all; a key repeated with
+    several values makes one deployment per value (several repeated keys: every combination).
+    The suffix is ``--suffix`` or made from the varying values (else from the first value).
+    """
+    if not params:
+        if suffix:
+            naming.validate_suffix(suffix)
+        return [Variant(suffix, {})]
+    grouped: dict[str, list[Any]] = {}
+    for p in params:
+        values = grouped.setdefault(p.key, [])
+        if any(v == p.value and type(v) is type(p.value) for v in values):
+            raise UsageError(f"--param {p.raw!r} is given twice")
+        values.append(p.value)
+    for key, values in grouped.items():
+        annotation(values, key)  # one type per key
+    varying = [k for k, vs in grouped.items() if len(vs) > 1]
+    combos = list(itertools.product(*grouped.values()))
+    if suffix and len(combos) > 1:
+        raise UsageError(f"--suffix {suffix!r} names one deployment but the --param values make "
+                         f"{len(combos)}; drop --suffix (each gets its value as suffix)")
+    out: list[Variant] = []
+    seen: dict[str, dict] = {}
+    for combo in combos:
+        parameters = dict(zip(grouped, combo))
+        if suffix:
+            name = naming.validate_suffix(suffix)
+        else:
+            keys = varying or [next(iter(grouped))]
+            name = "_".join(naming.suffix_from_value(k, parameters[k]) for k in keys)
+            naming.validate_suffix(name)
+        if name in seen:
+            raise UsageError(f"two deployments would get the suffix {name!r} ({seen[name]} and "
+                             f"{parameters}); give distinct values or use new-deployment --suffix")
+        seen[name] = parameters
+        out.append(Variant(name, parameters))
+    return out
