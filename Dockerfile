@@ -1,0 +1,40 @@
+# One image for the Prefect server, the process worker and the `cli` container (docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# The same pin as pyproject.toml (tests/stack checks that they match; docs/ops.md: upgrading).
+# Installed in its own layer, first: code changes do not reinstall Prefect.
+ARG PREFECT_VERSION=3.9.1
+RUN pip install "prefect==${PREFECT_VERSION}"
+
+# The package's other dependencies, read from pyproject.toml so there is one list. pip refuses
+# a prefect pin there that differs from the one above, so the build fails instead of drifting.
+WORKDIR /app
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt "prefect==${PREFECT_VERSION}" \
+    && rm /tmp/requirements.txt
+
+# The package itself, editable at /app: the cli container mounts the repository over /app, so
+# `cli` there runs the checked-out code and finds templates/ and projects/ beside it.
+COPY . .
+RUN pip install --no-deps -e . \
+    && python -c "import importlib.metadata as m, sys; v = m.version('prefect'); sys.exit(0 if v == '${PREFECT_VERSION}' else 'prefect ' + v + ' installed, ${PREFECT_VERSION} expected')"
+
+# Not root. USER_UID/USER_GID (from .env, see docker-compose.yml) match the host user so files
+# written into the mounted repository belong to them.
+ARG USER_UID=1000
+ARG USER_GID=1000
+RUN groupadd --gid "${USER_GID}" prefect \
+    && useradd --uid "${USER_UID}" --gid "${USER_GID}" --create-home --shell /bin/bash prefect
+USER prefect
+ENV HOME=/home/prefect \
+    PREFECT_HOME=/home/prefect/.prefect \
+    SCAFFOLD_ROOT=/app
+
+EXPOSE 4200
+CMD ["prefect", "server", "start", "--host", "0.0.0.0", "--port", "4200"]
