@@ -245,7 +245,7 @@ def suffix_from_value(key: str, value: object) -> str:
         text = f"{suggest(key)}_{text}".strip("_")
     if not text or check_part(text):
         raise NamingError(
-            "parameter value", f"{key}={raw}",
+            "parameter value", f"{key}={value if isinstance(value, str) else repr(value)}",
             "it gives no usable deployment-name suffix; pass --suffix NAME", hint="",
         )
     return text

@@ -99,6 +99,9 @@ def compose(text: str, path: object = "<string>") -> tuple[Any, Any]:
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        context = getattr(err, "context_mark", None)
+        if mark is not None and context is not None and mark.index >= len(text.rstrip()):
+            mark = context  # an error "at the end of the file" is clearer where the construct began
         line = mark.line + 1 if mark else None
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ConfigError(f"invalid YAML: {problem}; fix the syntax", path=path, line=line) from None
@@ -144,9 +147,9 @@ def parse_config(text: str, project: str, path: Path) -> ProjectConfig:
     if raw is not None:
         dep_node = next(v for k, v in _mapping_items(node) if getattr(k, "value", None) == "deployments")
         if not isinstance(raw, list):
-            raise ConfigError(
-                "'deployments' must be a list of entries ('- name: ...'), not a "
-                f"{type(raw).__name__}", path=path, line=dep_node.start_mark.line + 1)
+            what = "a mapping" if isinstance(raw, dict) else f"a {type(raw).__name__}"
+            raise ConfigError(f"'deployments' is {what}; it must be a list of entries "
+                              "('- name: ...')", path=path, line=dep_node.start_mark.line + 1)
         for i, (item, item_node) in enumerate(zip(raw, dep_node.value)):
             if not isinstance(item, dict):
                 raise ConfigError(f"deployment #{i + 1} must be a mapping with 'name' and "

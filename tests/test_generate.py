@@ -1,0 +1,329 @@
+"""The generator end to end: cli new-project / new-flow / new-deployment on scratch repos."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from scaffold.cli import cli
+
+CLI = [sys.executable, "-m", "scaffold"]
+
+
+def run(*args: str, root: Path | None = None):
+    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+    prefix = ["--root", str(root)] if root else []
+    return runner.invoke(cli, [*prefix, *args], catch_exceptions=False)
+
+
+def tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def load(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def farm(scratch_repo: Path) -> Path:
+    assert run("new-project", "farm").exit_code == 0
+    return scratch_repo
+
+
+# -- new-project ------------------------------------------------------------------------------
+
+
+def test_new_project_renders_template(scratch_repo: Path):
+    result = run("new-project", "farm", "--work-pool", "farm-pool")
+    assert result.exit_code == 0, result.output
+    project = scratch_repo / "projects" / "farm"
+    assert (project / "flows").is_dir()
+    assert (project / "README.md").read_text().startswith("# farm")
+    text = (project / "prefect.yaml").read_text()
+    data = yaml.safe_load(text)
+    assert data["name"] == "farm"
+    assert data["build"] is None and data["push"] is None
+    assert data["deployments"] == []
+    assert data["pull"] == [{"prefect.deployments.steps.set_working_directory": {
+        "directory": "{{ $SCAFFOLD_ROOT }}/projects/farm"}}]
+    assert str(data["prefect-version"]).startswith("3.")
+    assert "# Instructions for new deployments" in text and "cli new-flow farm" in text
+    assert "name: farm-pool" in text  # the commented template carries the work pool
+
+
+def test_new_project_refuses_existing(farm: Path):
+    before = tree_hash(farm)
+    result = run("new-project", "farm")
+    assert result.exit_code == 2
+    assert "already exists" in result.stderr and "Traceback" not in result.stderr
+    assert tree_hash(farm) == before
+
+
+# -- new-flow ---------------------------------------------------------------------------------
+
+
+def test_new_flow_without_params(farm: Path):
+    result = run("new-flow", "farm", "harvest")
+    assert result.exit_code == 0, result.stderr
+    flow_file = farm / "projects/farm/flows/harvest.py"
+    source = flow_file.read_text()
+    assert '@flow(name="farm__harvest_flow")' in source
+    assert "def harvest_flow() -> dict:" in source
+    assert "@task" in source and 'if __name__ == "__main__":' in source
+    deps = load(farm / "projects/farm/prefect.yaml")["deployments"]
+    assert deps == [{
+        "name": "farm__harvest", "entrypoint": "flows/harvest.py:harvest_flow", "parameters": {},
+        "work_pool": {"name": "default-pool"}, "schedules": [], "tags": ["farm"],
+    }]
+
+
+def test_new_flow_seed_example_one_deployment_per_value(farm: Path):
+    result = run("new-flow", "farm", "harvest", "--param", "season=winter", "--param", "season=summer")
+    assert result.exit_code == 0, result.stderr
+    deps = load(farm / "projects/farm/prefect.yaml")["deployments"]
+    assert [(d["name"], d["parameters"]) for d in deps] == [
+        ("farm__harvest__winter", {"season": "winter"}),
+        ("farm__harvest__summer", {"season": "summer"}),
+    ]
+    assert all(d["entrypoint"] == "flows/harvest.py:harvest_flow" for d in deps)
+    source = (farm / "projects/farm/flows/harvest.py").read_text()
+    assert 'def harvest_flow(season: str = "winter") -> dict:' in source
+
+
+@pytest.mark.parametrize(("param", "annotation", "value"), [
+    ("season=winter", "str", "winter"),
+    ("days=3", "int", 3),
+    ("ratio=0.5", "float", 0.5),
+    ("full=true", "bool", True),
+    ('ids=[1, 2, 3]', "list", [1, 2, 3]),
+    ('opts={"a": {"b": null}}', "dict", {"a": {"b": None}}),
+    ("code:str=007", "str", "007"),
+])
+def test_param_types(farm: Path, param: str, annotation: str, value):
+    extra = ["--suffix", "custom"] if annotation in ("list", "dict") else []  # no natural suffix
+    result = run("new-flow", "farm", "harvest", "--param", param, *extra)
+    assert result.exit_code == 0, result.stderr
+    key = param.split("=")[0].split(":")[0]
+    deps = load(farm / "projects/farm/prefect.yaml")["deployments"]
+    assert deps[0]["parameters"] == {key: value}
+    tree = ast.parse((farm / "projects/farm/flows/harvest.py").read_text())
+    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "harvest_flow")
+    assert ast.unparse(func.args.args[0].annotation) == annotation
+    assert ast.literal_eval(func.args.defaults[0]) == value
+
+
+def test_new_flow_options_and_suffix(farm: Path):
+    result = run("new-flow", "farm", "harvest", "--param", "ids=[1,2]", "--suffix", "two",
+                 "--schedule", "0 6 * * *", "--timezone", "Europe/Paris", "--work-pool", "farm-pool",
+                 "--tag", "crops", "--tag", "daily", "--description", "Harvest the crops.", "--paused")
+    assert result.exit_code == 0, result.stderr
+    (dep,) = load(farm / "projects/farm/prefect.yaml")["deployments"]
+    assert dep == {
+        "name": "farm__harvest__two", "description": "Harvest the crops.",
+        "entrypoint": "flows/harvest.py:harvest_flow", "parameters": {"ids": [1, 2]},
+        "work_pool": {"name": "farm-pool"},
+        "schedules": [{"cron": "0 6 * * *", "timezone": "Europe/Paris"}],
+        "tags": ["crops", "daily"], "paused": True,
+    }
+    assert '"""Harvest the crops."""' in (farm / "projects/farm/flows/harvest.py").read_text()
+
+
+def test_defaults_come_from_existing_deployments(farm: Path):
+    run("new-flow", "farm", "harvest", "--work-pool", "farm-pool", "--tag", "crops",
+        "--schedule", "0 6 * * *", "--timezone", "Europe/Paris")
+    result = run("new-flow", "farm", "sow", "--schedule", "0 7 * * *")
+    assert result.exit_code == 0, result.stderr
+    sow = load(farm / "projects/farm/prefect.yaml")["deployments"][1]
+    assert sow["work_pool"] == {"name": "farm-pool"}
+    assert sow["tags"] == ["crops"]
+    assert sow["schedules"] == [{"cron": "0 7 * * *", "timezone": "Europe/Paris"}]
+
+
+def test_defaults_come_from_instructions_template(scratch_repo: Path):
+    run("new-project", "farm", "--work-pool", "farm-pool", "--timezone", "Asia/Tokyo")
+    result = run("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
+    assert result.exit_code == 0, result.stderr
+    (dep,) = load(scratch_repo / "projects/farm/prefect.yaml")["deployments"]
+    assert dep["work_pool"] == {"name": "farm-pool"}
+    assert dep["schedules"][0]["timezone"] == "Asia/Tokyo"
+
+
+def test_existing_bytes_are_kept(farm: Path):
+    config = farm / "projects/farm/prefect.yaml"
+    run("new-flow", "farm", "harvest")
+    before = config.read_bytes()
+    run("new-flow", "farm", "sow")
+    after = config.read_bytes()
+    # the new entry is one inserted block: what was there is a prefix + suffix of the result
+    cut = next(i for i in range(len(before)) if before[i] != after[i])
+    tail = len(before) - cut
+    assert after[:cut] == before[:cut] and after[len(after) - tail:] == before[cut:]
+    inserted = after[cut:len(after) - tail].decode()
+    assert inserted.startswith("- name: farm__sow\n")
+    assert after.index(b"farm__sow") < after.index(b"# Instructions for new deployments")
+
+
+def test_no_deployment_and_dry_run(farm: Path):
+    before = tree_hash(farm)
+    result = run("new-flow", "farm", "harvest", "--param", "season=winter", "--dry-run")
+    assert result.exit_code == 0
+    assert "would create projects/farm/flows/harvest.py" in result.stdout
+    assert "+- name: farm__harvest__winter" in result.stdout
+    assert tree_hash(farm) == before
+    result = run("new-flow", "farm", "harvest", "--no-deployment")
+    assert result.exit_code == 0
+    assert (farm / "projects/farm/flows/harvest.py").exists()
+    assert load(farm / "projects/farm/prefect.yaml")["deployments"] == []
+
+
+# -- new-deployment ---------------------------------------------------------------------------
+
+
+def test_new_deployment_checks_signature(farm: Path):
+    run("new-flow", "farm", "harvest", "--param", "season=winter")
+    result = run("new-deployment", "farm", "harvest", "--param", "season=autumn")
+    assert result.exit_code == 0, result.stderr
+    names = [d["name"] for d in load(farm / "projects/farm/prefect.yaml")["deployments"]]
+    assert names == ["farm__harvest__winter", "farm__harvest__autumn"]
+    before = tree_hash(farm)
+    result = run("new-deployment", "farm", "harvest", "--param", "colour=red")
+    assert result.exit_code == 2
+    assert "has no parameter 'colour' (it takes: season)" in result.stderr
+    result = run("new-deployment", "farm", "harvest", "--param", "season=winter")
+    assert result.exit_code == 2 and "already exists" in result.stderr
+    result = run("new-deployment", "farm", "reap", "--param", "season=winter")
+    assert result.exit_code == 2 and "cli new-flow farm reap" in result.stderr
+    assert tree_hash(farm) == before
+
+
+def test_new_deployment_accepts_any_key_with_kwargs(farm: Path):
+    flows = farm / "projects/farm/flows"
+    run("new-flow", "farm", "harvest", "--no-deployment")
+    path = flows / "harvest.py"
+    path.write_text(path.read_text().replace("def harvest_flow() -> dict:",
+                                             "def harvest_flow(**kwargs) -> dict:"))
+    result = run("new-deployment", "farm", "harvest", "--param", "anything=1")
+    assert result.exit_code == 0, result.stderr
+
+
+# -- bad input: one line, exit 2, tree unchanged ----------------------------------------------
+
+
+def _other_project_with(root: Path, name: str) -> None:
+    folder = root / "projects" / "other"
+    (folder / "flows").mkdir(parents=True)
+    (folder / "prefect.yaml").write_text(f"name: other\ndeployments:\n- name: {name}\n"
+                                         "  entrypoint: flows/x.py:x_flow\n")
+
+
+BAD = [
+    (["new-flow", "farm", "Harvest"], "invalid flow name 'Harvest'"),
+    (["new-flow", "farm", "harvest-2"], "invalid flow name"),
+    (["new-flow", "farm", "2harvest"], "must start with a letter"),
+    (["new-flow", "farm", "class"], "Python keyword"),
+    (["new-flow", "farm", "a__b"], "'__' separates"),
+    (["new-flow", "farm", "_x"], "must not start with '_'"),
+    (["new-flow", "farm", "x_"], "must not end with '_'"),
+    (["new-flow", "farm", ""], "it is empty"),
+    (["new-flow", "farm", "../evil"], "not a path"),
+    (["new-flow", "farm", "a/b"], "not a path"),
+    (["new-flow", "farm", "harvest_flow"], "drop the '_flow' suffix"),
+    (["new-flow", "Farm", "harvest"], "invalid project name"),
+    (["new-flow", "ranch", "harvest"], "unknown project 'ranch'"),
+    (["new-project", "a__b"], "invalid project name"),
+    (["new-project", ".."], "not a path"),
+    (["new-flow", "farm", "sow"], "flow 'sow' already exists"),
+    (["new-flow", "farm", "harvest", "--param", "season"], "expected KEY=VALUE"),
+    (["new-flow", "farm", "harvest", "--param", "2x=1"], "not a valid Python parameter name"),
+    (["new-flow", "farm", "harvest", "--param", "class=1"], "not a valid Python parameter name"),
+    (["new-flow", "farm", "harvest", "--param", "city=東京"], "pass --suffix"),
+    (["new-flow", "farm", "harvest", "--param", "ids=[1,"], "not valid JSON"),
+    (["new-flow", "farm", "harvest", "--param", "a=1", "--param", "a=x"], "mix types"),
+    (["new-flow", "farm", "harvest", "--param", "s=EU West", "--param", "s=eu-west"], "suffix 'eu_west'"),
+    (["new-flow", "farm", "harvest", "--suffix", "Bad"], "invalid deployment suffix"),
+    (["new-flow", "farm", "harvest", "--schedule", "every day"], "not a cron expression"),
+    (["new-flow", "farm", "harvest", "--timezone", "Mars/Base"], "not a known time zone"),
+    (["new-flow", "farm", "harvest", "--work-pool", "a b"], "--work-pool"),
+    (["new-flow", "farm", "dupe"], "already exists in project 'other'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input(farm: Path, args: list[str], message: str):
+    run("new-flow", "farm", "sow")
+    _other_project_with(farm, "farm__dupe")
+    before = tree_hash(farm)
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0]
+    assert tree_hash(farm) == before
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("name: farm\ndeployments:\n  - name: [unclosed\n", "prefect.yaml:3: invalid YAML"),
+    ("name: farm\ndeployments:\n  farm__x:\n    entrypoint: x\n", "prefect.yaml:3: 'deployments' is a mapping"),
+    ("- just\n- a list\n", "must be a mapping"),
+])
+def test_malformed_prefect_yaml(farm: Path, content: str, message: str):
+    (farm / "projects/farm/prefect.yaml").write_text(content)
+    before = tree_hash(farm)
+    result = run("new-flow", "farm", "harvest")
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert tree_hash(farm) == before  # the flow file was not written either
+
+
+def test_root_option_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = tmp_path / "mono"
+    (root / "projects").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert run("new-project", "farm", root=root).exit_code == 0
+    monkeypatch.setenv("SCAFFOLD_ROOT", str(root))
+    assert run("new-flow", "farm", "harvest").exit_code == 0
+    assert (root / "projects/farm/flows/harvest.py").exists()
+    monkeypatch.delenv("SCAFFOLD_ROOT")
+    result = run("new-flow", "farm", "sow")
+    assert result.exit_code == 2 and "no 'projects/' folder" in result.stderr
+
+
+# -- concurrency: 16 processes, every entry lands once ----------------------------------------
+
+
+def test_sixteen_concurrent_new_flows(farm: Path):
+    env = {**os.environ, "SCAFFOLD_ROOT": str(farm)}
+    procs = [subprocess.Popen([*CLI, "new-flow", "farm", f"flow{i}", "--param", f"n={i}"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i in range(16)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    deps = load(farm / "projects/farm/prefect.yaml")["deployments"]
+    assert sorted(d["name"] for d in deps) == sorted(f"farm__flow{i}__n_{i}" for i in range(16))
+    assert len({d["name"] for d in deps}) == 16
+    assert len(list((farm / "projects/farm/flows").glob("flow*.py"))) == 16
+    assert not list((farm / "projects/farm").glob(".*.tmp"))
+
+
+def test_new_flow_never_imports_prefect(farm: Path):
+    env = {**os.environ, "SCAFFOLD_ROOT": str(farm)}
+    for args in (["--help"], ["new-flow", "--help"], ["new-flow", "farm", "harvest"]):
+        out = subprocess.run([sys.executable, "-X", "importtime", "-m", "scaffold", *args],
+                             env=env, capture_output=True, text=True, check=True)
+        imported = [line for line in out.stderr.splitlines() if "| prefect" in line
+                    or line.rstrip().endswith(" prefect")]
+        assert imported == [], args
