@@ -33,6 +33,15 @@ class InterpolationError(ValueError):
     pass
 
 
+def strings(node: Any) -> list[str]:
+    """Every string value in a loaded document (what compose interpolates; not comments)."""
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
 def variables(text: str) -> dict[str, str | None]:
     """Each variable the text references -> its operator (``:-``, ``:?``...) or None."""
     found: dict[str, str | None] = {}

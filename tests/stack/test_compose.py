@@ -28,6 +28,7 @@ from stack_files import (
     load_compose_raw,
     pyproject_prefect_pin,
     read_env_file,
+    strings,
     variables,
 )
 
@@ -170,13 +171,31 @@ def test_worker_service(compose, env_example):
     assert env["PREFECT_WORKER_WEBSERVER_HOST"] == "127.0.0.1"
 
 
-def test_worker_sees_flow_code_where_the_cli_container_deploys_it(compose):
-    # A deployment made in prefect-cli records paths under its working dir; the worker must
-    # find projects/ at the same path.
+def test_worker_sees_flow_code_where_the_pull_step_points(compose):
+    # prefect.yaml's pull step is '{{ $SCAFFOLD_ROOT }}/projects/<PROJECT>', resolved by Prefect
+    # on the worker at run time: the worker's SCAFFOLD_ROOT must hold projects/, at the same
+    # path as in the cli container.
     cli = compose["services"]["prefect-cli"]
+    worker = compose["services"]["prefect-worker"]
     workdir = cli["working_dir"]
     assert f".:{workdir}" in cli["volumes"]
-    assert f"./projects:{workdir}/projects" in compose["services"]["prefect-worker"]["volumes"]
+    assert environment(worker)["SCAFFOLD_ROOT"] == environment(cli)["SCAFFOLD_ROOT"] == workdir
+    assert f"./projects:{workdir}/projects" in worker["volumes"]
+
+
+def test_projects_pull_steps_and_work_pools_match_the_stack(env_example):
+    # Every committed project runs on the stack's worker: same work pool, pull step under
+    # $SCAFFOLD_ROOT.
+    configs = sorted((REPO / "projects").glob("*/prefect.yaml"))
+    assert configs, "the repository has a sample project"
+    for path in configs:
+        data = yaml.safe_load(path.read_text())
+        project = path.parent.name
+        steps = [step["prefect.deployments.steps.set_working_directory"]
+                 for step in data["pull"] if "prefect.deployments.steps.set_working_directory" in step]
+        assert steps == [{"directory": f"{{{{ $SCAFFOLD_ROOT }}}}/projects/{project}"}], path
+        for dep in data["deployments"] or []:
+            assert dep["work_pool"]["name"] == env_example["PREFECT_WORK_POOL"], (path, dep["name"])
 
 
 def test_cli_service(compose):
@@ -224,7 +243,7 @@ def test_the_password_is_required(compose):
 
 
 def test_env_example_documents_every_variable_the_compose_file_uses(env_example):
-    used = variables(COMPOSE_FILE.read_text())
+    used = variables("\n".join(strings(load_compose_raw())))
     assert set(used) == set(env_example), "keep .env.example and docker-compose.yml in step"
     # Defaults in the compose file agree with the example, so a partial .env behaves the same.
     for name, value in env_example.items():
