@@ -1,0 +1,183 @@
+"""scripts/cli.sh: the same arguments and exit code, in the prefect-cli container or locally.
+
+The local fallback runs for real (there is no Docker daemon here or on CI, so `docker compose ps`
+fails and the script must fall back). The container side cannot run without an engine; it is
+checked with a stand-in `docker` executable on PATH that records the `docker compose exec` argv
+it would run and answers like the real one.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from stack_files import REPO
+
+CLI_SH = REPO / "scripts" / "cli.sh"
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, **kw):
+    return subprocess.run([str(CLI_SH), *args], cwd=cwd, env=env or os.environ.copy(),
+                          capture_output=True, text=True, timeout=120, check=False, **kw)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "projects").mkdir(parents=True)
+    return root
+
+
+# -- local fallback, for real -------------------------------------------------------------------
+
+
+def test_falls_back_to_the_local_venv_without_a_docker_daemon(repo):
+    # Whatever docker is on PATH here (a client without a daemon, or none at all), the stack is
+    # not up, so the command runs from .venv.
+    result = run(["--version"], cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "cli, version 0.1.0"
+
+
+def test_local_run_works_in_the_callers_folder_with_the_same_arguments(repo):
+    result = run(["new-project", "farm"], cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert (repo / "projects" / "farm" / "prefect.yaml").is_file()
+    # From a sub-folder: the repository is still found by walking up from where the user is.
+    flows = repo / "projects" / "farm" / "flows"
+    result = run(["new-flow", "farm", "harvest", "--param", "season=winter"], cwd=flows)
+    assert result.returncode == 0, result.stderr
+    assert (flows / "harvest.py").is_file()
+    assert "farm__harvest__winter" in (repo / "projects" / "farm" / "prefect.yaml").read_text()
+
+
+def test_local_run_propagates_the_exit_code_and_keeps_streams_apart(repo):
+    before = sorted(p.name for p in repo.rglob("*"))
+    bad = run(["new-project", "Farm"], cwd=repo)
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert bad.stderr.strip().splitlines()[-1].startswith("error: invalid project name 'Farm'")
+    assert sorted(p.name for p in repo.rglob("*")) == before
+    unknown = run(["no-such-command"], cwd=repo)
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr
+
+
+def test_forced_local_mode_and_a_bad_mode(repo):
+    env = {**os.environ, "SCAFFOLD_CLI": "local"}
+    assert run(["--version"], cwd=repo, env=env).returncode == 0
+    env["SCAFFOLD_CLI"] = "elsewhere"
+    bad = run(["--version"], cwd=repo, env=env)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: SCAFFOLD_CLI must be auto, docker or local, not 'elsewhere'"
+
+
+# -- the container side, with a stand-in docker ---------------------------------------------------
+
+FAKE_DOCKER = textwrap.dedent("""\
+    #!/usr/bin/env bash
+    # Stand-in for the docker client: answers `compose ... ps` from $FAKE_PS and records the
+    # argv of `compose ... exec`, exiting with $FAKE_EXIT like the command in the container.
+    printf '%s\\0' "$@" > "$FAKE_LOG.$(date +%s%N)"
+    for arg in "$@"; do
+        case "$arg" in
+            ps) [ -n "$FAKE_PS" ] && echo "$FAKE_PS"; exit 0 ;;
+            exec) if [ -t 1 ]; then echo tty-out; fi; exit "$FAKE_EXIT" ;;
+        esac
+    done
+    exit 1
+""")
+
+
+@pytest.fixture
+def fake_docker(tmp_path: Path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(FAKE_DOCKER)
+    docker.chmod(0o755)
+    log = tmp_path / "docker-calls"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "FAKE_LOG": str(log), "FAKE_PS": "3f2a9c", "FAKE_EXIT": "0"}
+
+    def calls() -> list[list[str]]:
+        files = sorted(tmp_path.glob("docker-calls.*"))
+        return [f.read_bytes().decode().split("\0")[:-1] for f in files]
+
+    return env, calls
+
+
+def _compose_prefix() -> list[str]:
+    return ["compose", "--project-directory", str(REPO.resolve()),
+            "-f", str(REPO.resolve() / "docker-compose.yml")]
+
+
+def test_runs_in_the_container_when_the_stack_is_up(fake_docker):
+    env, calls = fake_docker
+    args = ["prefect", "deploy", "-d", "farm__harvest", "--pause", "with space", "", "a'b\"c"]
+    result = run(args, cwd=REPO, env=env)
+    assert result.returncode == 0, result.stderr
+    ps, exec_ = calls()
+    assert ps == [*_compose_prefix(), "ps", "--status", "running", "--quiet", "prefect-cli"]
+    # Not a terminal: -T, the repository's mount as working dir, the arguments untouched.
+    assert exec_ == [*_compose_prefix(), "exec", "-T", "-w", "/app", "prefect-cli", "cli", *args]
+
+
+def test_container_exit_code_is_returned(fake_docker):
+    env, _calls = fake_docker
+    env["FAKE_EXIT"] = "3"
+    assert run(["lint"], cwd=REPO, env=env).returncode == 3
+
+
+def test_container_working_dir_follows_the_callers_folder(fake_docker):
+    env, calls = fake_docker
+    sub = REPO / "projects"
+    assert run(["lint", "."], cwd=sub, env=env).returncode == 0
+    assert calls()[-1][-6:] == ["-w", "/app/projects", "prefect-cli", "cli", "lint", "."]
+
+
+def test_stack_down_falls_back_to_local(fake_docker, repo):
+    env, calls = fake_docker
+    env["FAKE_PS"] = ""  # compose answers, but prefect-cli is not running
+    result = run(["--version"], cwd=repo, env=env)
+    assert result.returncode == 0 and result.stdout.strip() == "cli, version 0.1.0"
+    assert [c[len(_compose_prefix())] for c in calls()] == ["ps"]
+
+
+def test_terminal_gets_a_tty(fake_docker):
+    env, calls = fake_docker
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.run([str(CLI_SH), "status"], cwd=REPO, env=env, stdin=terminal,
+                              stdout=terminal, stderr=terminal, timeout=60, check=False)
+    finally:
+        os.close(terminal)
+    output = b""
+    try:
+        while chunk := os.read(controller, 1024):
+            output += chunk
+    except OSError:
+        pass  # EIO once the terminal side is closed
+    os.close(controller)
+    assert proc.returncode == 0
+    assert calls()[-1][len(_compose_prefix()):] == ["exec", "-w", "/app", "prefect-cli", "cli",
+                                                    "status"]
+    assert b"tty-out" in output
+
+
+def test_forced_docker_mode_does_not_fall_back(fake_docker, repo):
+    env, calls = fake_docker
+    env.update(FAKE_PS="", SCAFFOLD_CLI="docker", FAKE_EXIT="1")
+    assert run(["--version"], cwd=repo, env=env).returncode == 1
+    assert [c[len(_compose_prefix())] for c in calls()] == ["exec"]
+
+
+def test_script_is_executable_and_valid_bash():
+    assert os.access(CLI_SH, os.X_OK)
+    subprocess.run(["bash", "-n", str(CLI_SH)], check=True)
+    if shutil.which("shellcheck"):
+        subprocess.run(["shellcheck", str(CLI_SH)], check=True)
