@@ -84,6 +84,9 @@ def parse_param(raw: str) -> Param:
 def annotation(values: list[Any], key: str = "KEY") -> str:
     """The Python annotation for the values given to one key."""
     kinds = {type(v) for v in values}
+    if type(None) in kinds:  # JSON null: optional parameter
+        rest = [v for v in values if v is not None]
+        return f"{annotation(rest, key) if rest else 'object'} | None"
     if kinds == {bool}:
         return "bool"
     if kinds == {int}:

@@ -1,0 +1,81 @@
+"""Property: any parameter value arrives exactly in prefect.yaml and in the Python default.
+
+No YAML or code injection: quotes, backslashes, newlines, '#', ': ', '{{ }}', non-ASCII, control
+characters all round-trip. Checked by loading both back (yaml.safe_load, ruamel.yaml, ast).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from scaffold.errors import UsageError
+from scaffold.generate.core import new_flow, new_project
+from scaffold.repo import Repo
+
+_counter = itertools.count()
+
+text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+tricky = st.sampled_from(['a: b', '#x', "it's", 'say "hi"', "back\\slash", "{{ prefect.x }}",
+                          "line\nbreak", " lead", "trail ", "yes", "null", "1e3", "- item",
+                          "[x]", "{a: 1}", "\t", "\x00\x07", "\u2028", "é日本", "@at", "%pct",
+                          "`tick`", "*star", "&amp", "!tag", "|pipe", ">gt", "?q", "~", ""])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False) | text,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(text, children, max_size=3),
+    max_leaves=8,
+)
+
+
+@pytest.fixture(scope="module")
+def repo() -> Repo:
+    with tempfile.TemporaryDirectory(prefix="scaffold-props-") as tmp:
+        (Path(tmp) / "projects").mkdir()
+        repo = Repo(tmp)
+        new_project(repo, "farm")
+        yield repo
+
+
+def _check(repo: Repo, raw_param: str, expected) -> None:
+    flow = f"f{next(_counter)}"
+    new_flow(repo, "farm", flow, [raw_param], suffix="v")
+    config = repo.config_path("farm").read_text(encoding="utf-8")
+    (entry,) = [d for d in yaml.safe_load(config)["deployments"] if d["name"] == f"farm__{flow}__v"]
+    assert entry["parameters"] == {"p": expected}
+    (rt_entry,) = [d for d in YAML(typ="safe", pure=True).load(config)["deployments"]
+                   if d["name"] == f"farm__{flow}__v"]
+    assert rt_entry["parameters"] == {"p": expected}
+    tree = ast.parse(repo.flow_file("farm", flow).read_text(encoding="utf-8"))
+    func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == f"{flow}_flow")
+    assert [a.arg for a in func.args.args] == ["p"]
+    assert ast.literal_eval(func.args.defaults[0]) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=text | tricky)
+def test_any_text_value_round_trips(repo: Repo, value: str):
+    _check(repo, f"p:str={value}", value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values)
+def test_any_json_value_round_trips(repo: Repo, value):
+    _check(repo, f"p:json={json.dumps(value)}", value)
+
+
+def test_undecodable_argument_is_refused(repo: Repo):
+    before = repo.config_path("farm").read_bytes()
+    with pytest.raises(UsageError, match="not valid text"):
+        new_flow(repo, "farm", "bad", ["p=caf\udce9"], suffix="v")
+    assert repo.config_path("farm").read_bytes() == before
+    assert not repo.flow_file("farm", "bad").exists()
