@@ -327,3 +327,20 @@ def test_new_flow_never_imports_prefect(farm: Path):
         imported = [line for line in out.stderr.splitlines() if "| prefect" in line
                     or line.rstrip().endswith(" prefect")]
         assert imported == [], args
+
+
+def test_failed_yaml_write_removes_the_new_flow_file(farm: Path, monkeypatch: pytest.MonkeyPatch):
+    # Fault injection at the last step of the transaction: the disk refuses the prefect.yaml write.
+    from scaffold import yamledit
+
+    def refuse(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(yamledit, "write_atomic", refuse)
+    before = tree_hash(farm)
+    with pytest.raises(OSError):
+        from scaffold.generate.core import new_flow
+        from scaffold.repo import Repo
+
+        new_flow(Repo(farm), "farm", "harvest")
+    assert tree_hash(farm) == before
