@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from scaffold.errors import ConfigError, UsageError
-from scaffold.repo import _mapping_items, compose, read_text
+from scaffold.repo import compose, read_text
 
 _NULL = "tag:yaml.org,2002:null"
 _STR = "tag:yaml.org,2002:str"
@@ -44,6 +44,11 @@ class YamlEditError(UsageError):
 
 _PLAIN_OK = re.compile(r"[A-Za-z0-9_./$][A-Za-z0-9_./$ =+@()-]*\Z")
 _PLAIN_OK_BLOCK = re.compile(r"[A-Za-z0-9_./$][A-Za-z0-9_./$ =+@()\-:]*\Z")  # ':' not before ' '
+# YAML 1.2 (ruamel.yaml, Prefect's own reader) reads these as numbers where PyYAML's 1.1 rules
+# see strings ("1e3", "0o17", "09"): such strings are quoted so both read them back as strings.
+_YAML12_NUMBER = re.compile(r"""[-+]?(?:0b[0-1_]+|0o?[0-7_]+|[0-9_]+|0x[0-9a-fA-F_]+
+    |[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |\.(?:inf|Inf|INF))\Z|\.(?:nan|NaN|NAN)\Z""", re.VERBOSE)
 
 # PyYAML refuses these characters anywhere in a stream, and line breaks must be escaped too.
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0",
@@ -64,7 +69,7 @@ def _escape_char(match: re.Match) -> str:
 def _plain_safe(text: str, flow: bool = False) -> bool:
     pattern = _PLAIN_OK if flow else _PLAIN_OK_BLOCK
     return (bool(pattern.match(text)) and text == text.strip() and ": " not in text
-            and not text.endswith(":")
+            and not text.endswith(":") and not _YAML12_NUMBER.match(text)
             and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR)
 
 
@@ -99,7 +104,7 @@ def emit_scalar(value: Any, quote: str = "") -> str:
 
 
 def emit_key(key: Any) -> str:
-    return emit_scalar(key, "" if isinstance(key, str) else "")
+    return emit_scalar(key)
 
 
 def emit_flow(value: Any, quote: str = '"') -> str:
@@ -126,7 +131,7 @@ class Style:
     map_indent: int = 2  # columns from a key to its nested mapping's keys
     nested_seq_offset: int | None = None  # seq_offset inside deployments (None: seq_offset)
     quote: str = ""  # preferred style of string values
-    quote_by_key: dict | None = None  # style of string values per key ("similar values")
+    quote_by_key: dict | None = None  # per key, (parent, key), (parent, None): similar values
     blank_between: bool = False  # items separated by blank lines
 
 
@@ -145,6 +150,24 @@ def _walk(node: Any, seen: set[int] | None = None) -> Iterator[Any]:
             yield from _walk(v, seen)
 
 
+def _content_start(text: str, node: Any) -> int:
+    """Where a node's content starts, after its anchor and tag (``&a !!str x`` -> ``x``)."""
+    start = node.start_mark.index
+    props = re.match(r"(?:[&!][^ \t\r\n]*[ \t]+)*", text[start:node.end_mark.index])
+    return start + (props.end() if props else 0)
+
+
+def _uses(root: Any, node: Any) -> int:
+    """How many places of the document hold ``node`` (more than one: it has aliases)."""
+    count = 0
+    for parent in _walk(root):
+        if isinstance(parent, yaml.MappingNode):
+            count += sum(k is node or v is node for k, v in parent.value)
+        elif isinstance(parent, yaml.SequenceNode):
+            count += sum(v is node for v in parent.value)
+    return count
+
+
 def _dash_index(text: str, item: Any) -> int:
     """Index of the '-' that introduces a block sequence item."""
     i = item.start_mark.index - 1
@@ -155,13 +178,47 @@ def _dash_index(text: str, item: Any) -> int:
     raise YamlEditError("unexpected layout of a sequence item", line=item.start_mark.line + 1)
 
 
+def _written_here(key: Any, value: Any) -> bool:
+    """False when ``value`` is an alias: its marks point at the anchor, not after ``key``."""
+    return value.start_mark.index >= key.end_mark.index
+
+
 def _block_seqs(root: Any) -> Iterator[tuple[Any, Any]]:
-    """(key node, block sequence node) pairs anywhere under root."""
+    """(key node, block sequence node) pairs anywhere under root, as written (no aliases)."""
     for node in _walk(root):
         if isinstance(node, yaml.MappingNode) and not node.flow_style:
             for k, v in node.value:
-                if isinstance(v, yaml.SequenceNode) and not v.flow_style and v.value:
+                if (isinstance(v, yaml.SequenceNode) and not v.flow_style and v.value
+                        and _written_here(k, v) and _written_here(k, v.value[0])):
                     yield k, v
+
+
+_ALL = object()  # key of the whole-file count in _count_quotes
+
+
+def _count_quotes(node: Any, parent: Any, counts: dict, seen: set[int]) -> None:
+    """Count quoting styles of string values by key, by (parent key, key) and by parent key.
+
+    "Similar values" are values of the same key (``entrypoint``), or values under the same
+    parent key (every ``parameters`` value), so a new entry quotes them the way the file does.
+    """
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _count_quotes(item, parent, counts, seen)
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value if isinstance(k, yaml.ScalarNode) else None
+            leaves = v.value if isinstance(v, yaml.SequenceNode) else [v]
+            for leaf in leaves:
+                if (isinstance(leaf, yaml.ScalarNode) and leaf.tag == _STR
+                        and leaf.style in (None, "", '"', "'")):
+                    for bucket in (_ALL, key, (parent, key), (parent, None)):
+                        c = counts.setdefault(bucket, {"": 0, '"': 0, "'": 0})
+                        c[leaf.style or ""] += 1
+            _count_quotes(v, key, counts, seen)
 
 
 def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
@@ -180,9 +237,9 @@ def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
         dash_col = dash - text.rfind("\n", 0, dash) - 1
         st.seq_offset = max(0, dash_col - key.start_mark.column)
         first = seq.value[0]
-        if isinstance(first, yaml.MappingNode) and not first.flow_style:
-            if first.start_mark.line == text.count("\n", 0, dash):
-                st.item_indent = max(2, first.start_mark.column - dash_col)
+        if (isinstance(first, yaml.MappingNode) and not first.flow_style
+                and first.start_mark.line == text.count("\n", 0, dash)):
+            st.item_indent = max(2, first.start_mark.column - dash_col)
     nested = [(k, v) for k, v in seq_pairs
               if any(k.start_mark.index > i.start_mark.index and k.end_mark.index <= i.end_mark.index
                      for i in dep_items)]
@@ -199,7 +256,7 @@ def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
             if isinstance(node, yaml.MappingNode) and not node.flow_style:
                 for k, v in node.value:
                     if (isinstance(v, yaml.MappingNode) and not v.flow_style and v.value
-                            and v.start_mark.line > k.start_mark.line):
+                            and v.start_mark.line > k.start_mark.line and _written_here(k, v)):
                         candidates.append(v.start_mark.column - k.start_mark.column)
         if candidates:
             break
@@ -208,23 +265,13 @@ def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
 
     # quoting of string values, by majority, inside deployments first
     for scope in ([deployments] if dep_items else []) + ([root] if root is not None else []):
-        counts = {"": 0, '"': 0, "'": 0}
-        per_key: dict[str, dict[str, int]] = {}
-        for node in _walk(scope):
-            if isinstance(node, yaml.MappingNode):
-                for k, v in node.value:
-                    values = v.value if isinstance(v, yaml.SequenceNode) else [v]
-                    for leaf in values:
-                        if (isinstance(leaf, yaml.ScalarNode) and leaf.tag == _STR
-                                and leaf.style in (None, "", '"', "'")):
-                            counts[leaf.style or ""] += 1
-                            key_counts = per_key.setdefault(k.value, {"": 0, '"': 0, "'": 0})
-                            key_counts[leaf.style or ""] += 1
-        if sum(counts.values()):
+        counts: dict[Any, dict[str, int]] = {}
+        _count_quotes(scope, None, counts, set())
+        if counts:
             def pick(c: dict[str, int]) -> str:
                 return max(c, key=lambda q: (c[q], q == ""))
-            st.quote = pick(counts)
-            st.quote_by_key = {k: pick(c) for k, c in per_key.items()}
+            st.quote = pick(counts.pop(_ALL))
+            st.quote_by_key = {k: pick(c) for k, c in counts.items()}
             break
 
     if len(dep_items) >= 2:
@@ -251,33 +298,39 @@ def _inline(value: Any, quote: str) -> str:
     return emit_scalar(value, quote)
 
 
-def _quote_for(key: Any, st: Style) -> str:
-    return (st.quote_by_key or {}).get(key, st.quote)
+def _quote_for(key: Any, parent: Any, st: Style) -> str:
+    """The file's style for a string under ``parent`` -> ``key``: the most specific known."""
+    by_key = st.quote_by_key or {}
+    for bucket in ((parent, key), key, (parent, None)):
+        if bucket in by_key:
+            return by_key[bucket]
+    return st.quote
 
 
-def _render_map(mapping: dict, col: int, st: Style) -> list[str]:
+def _render_map(mapping: dict, col: int, st: Style, parent: Any = None) -> list[str]:
     lines: list[str] = []
     pad = " " * col
     for key, value in mapping.items():
         head = f"{pad}{emit_key(key)}:"
-        quote = _quote_for(key, st)
+        quote = _quote_for(key, parent, st)
         if isinstance(value, dict) and value:
             lines.append(head)
-            lines.extend(_render_map(value, col + st.map_indent, st))
+            lines.extend(_render_map(value, col + st.map_indent, st, key))
         elif isinstance(value, list) and value:
             lines.append(head)
             offset = st.seq_offset if st.nested_seq_offset is None else st.nested_seq_offset
-            lines.extend(_render_seq(value, col + offset, st, quote))
+            lines.extend(_render_seq(value, col + offset, st, quote, key))
         else:
             lines.append(f"{head} {_inline(value, quote)}")
     return lines
 
 
-def _render_seq(items: list, dash_col: int, st: Style, quote: str | None = None) -> list[str]:
+def _render_seq(items: list, dash_col: int, st: Style, quote: str | None = None,
+                parent: Any = None) -> list[str]:
     lines: list[str] = []
     for item in items:
         if isinstance(item, dict) and item:
-            body = _render_map(item, dash_col + st.item_indent, st)
+            body = _render_map(item, dash_col + st.item_indent, st, parent)
             body[0] = " " * dash_col + "-" + " " * (st.item_indent - 1) + body[0].lstrip(" ")
             lines.extend(body)
         else:
@@ -335,7 +388,7 @@ def _item_end(text: str, item: Any, bound: int, dash_col: int) -> int:
     '-' that directly follow the item belong to it.
     """
     pos = _line_start(text, bound)
-    if text[pos:bound].strip():  # bound is mid-line after content
+    if _is_content_line(text[pos:bound]):  # bound is mid-line after content
         end = _line_end(text, bound)
     else:
         end = pos
@@ -430,6 +483,33 @@ def _strip_bom(text: str) -> tuple[str, str]:
 # -- edits ------------------------------------------------------------------------------------
 
 
+def _flow_append(body: str, seq: Any, entries: list[dict], st: Style, path: object) -> str:
+    """Append to a flow sequence: on its line, or one item per line when it is written so."""
+    last = seq.value[-1]
+    if last.start_mark.index < seq.start_mark.index:
+        raise YamlEditError("the last deployment is an alias; edit the list by hand", path=path,
+                            line=seq.start_mark.line + 1)
+    end, close = last.end_mark.index, seq.end_mark.index - 1
+    comma = re.match(r"[ \t]*,", body[end:close])  # a trailing comma: "[a, b,]"
+    items = [emit_flow(e, st.quote) for e in entries]
+    if "\n" not in body[seq.start_mark.index:last.start_mark.index]:  # all on one line
+        if comma:
+            at = end + comma.end()
+            return body[:at] + "".join(f" {item}," for item in items) + body[at:]
+        return body[:end] + "".join(f", {item}" for item in items) + body[end:]
+    # one item per line: new lines go after the last item's line (and its comment)
+    nl, indent = st.newline, " " * last.start_mark.column
+    eol = body.find("\n", end)
+    if eol < 0 or eol > close:
+        eol = close
+    elif body[eol - 1] == "\r":
+        eol -= 1
+    if comma:
+        return body[:eol] + "".join(f"{nl}{indent}{item}," for item in items) + body[eol:]
+    return (body[:end] + "," + body[end:eol] + ",".join(f"{nl}{indent}{item}" for item in items)
+            + body[eol:])
+
+
 def insert_deployments(text: str, entries: list[dict], path: object = "prefect.yaml") -> str:
     """Append ``entries`` to the ``deployments`` list; only the inserted block is new.
 
@@ -444,19 +524,19 @@ def insert_deployments(text: str, entries: list[dict], path: object = "prefect.y
     st = detect_style(body, doc.root, seq)
     nl = st.newline
 
-    if doc.key is None:  # no deployments key: add one at the end
-        key_col = doc.root.start_mark.column if doc.root is not None else 0
-        prefix = "" if body == "" or body.endswith("\n") else nl
-        block = f"{prefix}{' ' * key_col}deployments:{nl}" + render_entries(entries, key_col + st.seq_offset, st)
-        new = body + block
+    if doc.key is None:  # no deployments key: add one after the last key's value
+        key_col, at = 0, len(body)
+        if doc.root is not None and doc.root.value:
+            key_col = doc.root.value[0][0].start_mark.column
+            # before a trailing comment block and a "..." document end, like a new list item
+            at = _item_end(body, doc.root, doc.root.end_mark.index, key_col)
+        before = body[:at]
+        if before and not before.endswith("\n"):
+            before += nl
+        block = f"{' ' * key_col}deployments:{nl}" + render_entries(entries, key_col + st.seq_offset, st)
+        new = before + block + body[at:]
     elif seq is not None and seq.flow_style and seq.value:  # [a, b] -> [a, b, new]
-        close = seq.end_mark.index - 1
-        assert body[close] == "]"
-        at = close
-        while body[at - 1] in " \t\r\n":
-            at -= 1
-        added = "".join(", " + emit_flow(e, st.quote) for e in entries)
-        new = body[:at] + added + body[at:]
+        new = _flow_append(body, seq, entries, st, path)
     elif seq is None or not seq.value:  # null or []: the key line becomes "deployments:"
         key_col = doc.key.start_mark.column
         line_end = _line_end(body, doc.key.end_mark.index)
@@ -466,7 +546,12 @@ def insert_deployments(text: str, entries: list[dict], path: object = "prefect.y
             if _line_start(body, vs) != _line_start(body, doc.key.start_mark.index):
                 raise YamlEditError("the empty value of 'deployments' is not on its line; "
                                     "write 'deployments: []'", path=path, line=value.start_mark.line + 1)
-            head = body[:vs].rstrip(" \t") + body[ve:line_end]
+            if isinstance(value, yaml.SequenceNode):  # keep an anchor or tag: "&d []"
+                vs = _content_start(body, value)
+            rest = body[ve:line_end]
+            if not rest.strip():  # nothing but spaces after "[]": drop them too
+                rest = rest.lstrip(" \t")
+            head = body[:vs].rstrip(" \t") + rest
         else:
             head = body[:line_end]
         if not head.endswith("\n"):
@@ -489,6 +574,42 @@ def insert_deployments(text: str, entries: list[dict], path: object = "prefect.y
     return bom + new
 
 
+def _entry_span(body: str, seq: Any, i: int, removed: set[int], path: object) -> tuple[int, int]:
+    """(start, end) of the text to cut to remove item ``i`` of ``seq``.
+
+    Spans of the items in ``removed`` do not overlap, so they can be cut one after another.
+    """
+    items = seq.value
+    item = items[i]
+    if any(node.start_mark.index < seq.start_mark.index for node in items):
+        raise YamlEditError("the list holds an alias; remove the entry by hand", path=path,
+                            line=seq.start_mark.line + 1)
+    if seq.flow_style:
+        # the item with the separator after it when a kept item follows, else with the one
+        # before it: "[a, b, c]" minus b and c is "[a]"
+        if any(j not in removed for j in range(i + 1, len(items))):
+            return item.start_mark.index, items[i + 1].start_mark.index
+        start = items[i - 1].end_mark.index if i > 0 else item.start_mark.index
+        return start, item.end_mark.index
+    dash = _dash_index(body, item)
+    start = _line_start(body, dash)
+    if body[start:dash].strip():
+        raise YamlEditError("an entry shares its line with other text; remove it by hand",
+                            path=path, line=item.start_mark.line + 1)
+    if i + 1 < len(seq.value):
+        bound = _line_start(body, _dash_index(body, seq.value[i + 1]))
+    else:
+        bound = seq.end_mark.index
+    end = _item_end(body, item, bound, dash - start)
+    # blank-line separated items: take the blank line after the item with it
+    prev_blank = start == 0 or not body[_line_start(body, start - 1):start].strip()
+    if prev_blank and end < len(body):
+        nxt = _line_end(body, end)
+        if not body[end:nxt].strip():
+            end = nxt
+    return start, end
+
+
 def remove_deployments(text: str, names: list[str], path: object = "prefect.yaml") -> str:
     """Remove the entries with these names; the rest of the file is untouched.
 
@@ -503,35 +624,13 @@ def remove_deployments(text: str, names: list[str], path: object = "prefect.yaml
     if not targets or seq is None:
         return text
     keep = [d for i, d in enumerate(old) if i not in targets]
+    # Every span is measured on the original text, then cut from the end backwards, so the
+    # marks of what is still to be cut stay valid.
+    spans = [_entry_span(body, seq, i, set(targets), path) for i in targets]
+    if seq.flow_style and not keep:  # "[a, b,]" -> "[]"
+        spans = [(_content_start(body, seq) + 1, seq.end_mark.index - 1)]
     new = body
-    for i in reversed(targets):  # from the end, so earlier indices stay valid
-        item = seq.value[i]
-        if seq.flow_style:
-            start, end = item.start_mark.index, item.end_mark.index
-            after = re.match(r"\s*,\s*", new[end:])
-            if after:
-                end += after.end()
-            else:
-                before = re.search(r",\s*\Z", new[:start])
-                if before:
-                    start = before.start()
-            new = new[:start] + new[end:]
-            continue
-        dash = _dash_index(new, item)
-        start = _line_start(new, dash)
-        if new[start:dash].strip():
-            raise YamlEditError("an entry shares its line with other text; remove it by hand",
-                                path=path, line=item.start_mark.line + 1)
-        dash_col = dash - start
-        bound = (_dash_index(new, seq.value[i + 1]) if i + 1 < len(seq.value)
-                 else seq.end_mark.index)
-        if i + 1 < len(seq.value):
-            bound = _line_start(new, bound)
-        end = _item_end(new, item, bound, dash_col)
-        prev_blank = start == 0 or not new[_line_start(new, start - 1):start].strip()
-        nxt = _line_end(new, end) if end < len(new) else end
-        if prev_blank and end < len(new) and not new[end:nxt].strip():
-            end = nxt
+    for start, end in reversed(spans):
         new = new[:start] + new[end:]
     if not keep and not seq.flow_style:
         colon = new.index(":", doc.key.end_mark.index)
@@ -551,7 +650,9 @@ def replace_value(text: str, deployment: str | int, key: str, value: Any,
     if idx is None or not isinstance(doc.value, yaml.SequenceNode) or idx >= len(doc.value.value):
         raise YamlEditError(f"no deployment {deployment!r} in the file", path=path)
     item = doc.value.value[idx]
-    pair = next(((k, v) for k, v in item.value if isinstance(k, yaml.ScalarNode) and k.value == key),
+    # own keys only: the loader has already copied merged ("<<") pairs into item.value
+    pair = next(((k, v) for k, v in reversed(item.value) if isinstance(k, yaml.ScalarNode)
+                 and k.value == key and k.start_mark.index >= item.start_mark.index),
                 None) if isinstance(item, yaml.MappingNode) else None
     if pair is None:
         raise YamlEditError(f"deployment {deployment!r} has no '{key}' of its own (merged or "
@@ -560,13 +661,17 @@ def replace_value(text: str, deployment: str | int, key: str, value: Any,
     if not isinstance(node, yaml.ScalarNode) or node.start_mark.index < pair[0].end_mark.index:
         raise YamlEditError(f"'{key}' of {deployment!r} is not a plain value (alias or "
                             "collection); edit it by hand", path=path, line=node.start_mark.line + 1)
-    start, end = node.start_mark.index, node.end_mark.index
-    props = re.match(r"(?:[&!]\S*\s+)*", body[start:end])
-    start += props.end() if props else 0
+    if _uses(doc.root, node) > 1:
+        raise YamlEditError(f"'{key}' of {deployment!r} is anchored and used elsewhere through an "
+                            "alias; edit it by hand", path=path, line=node.start_mark.line + 1)
+    start, end = _content_start(body, node), node.end_mark.index
     if node.style in ("|", ">"):
         raise YamlEditError(f"'{key}' of {deployment!r} is a block scalar; edit it by hand",
                             path=path, line=node.start_mark.line + 1)
-    new = body[:start] + emit_scalar(value, node.style or "") + body[end:]
+    scalar = _inline(value, node.style or "")
+    if start == end:  # an empty value ("entrypoint:"): the marks sit right after the colon
+        scalar = " " + scalar
+    new = body[:start] + scalar + body[end:]
     expected = [dict(d) for d in old]
     expected[idx][key] = value
     _verify(new, doc, expected, path, f"changing '{key}'")
@@ -597,7 +702,7 @@ def locked(folder: str | os.PathLike, timeout: float = 60.0) -> Iterator[None]:
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     """Write via a temporary file in the same folder and os.replace; the file mode is kept."""
-    path = Path(path)
+    path = Path(os.path.realpath(path))  # through a symlink: replace its target, keep the link
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
         mode = path.stat().st_mode & 0o7777
