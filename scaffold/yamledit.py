@@ -104,7 +104,11 @@ def emit_scalar(value: Any, quote: str = "") -> str:
 
 
 def emit_key(key: Any) -> str:
-    return emit_scalar(key)
+    text = emit_scalar(key)
+    if len(text) > 1024:  # YAML's limit for an implicit key
+        raise UsageError(f"a key of {len(text)} characters ({text[:20]}...) cannot be written "
+                         "in YAML, which allows at most 1024; use a shorter key")
+    return text
 
 
 def emit_flow(value: Any, quote: str = '"') -> str:
