@@ -1,0 +1,186 @@
+"""Which Prefect API the operations use, whether it answers, and the one client they share.
+
+Resolution order of the API URL (the first that is set wins):
+
+1. ``PREFECT_API_URL`` in the environment;
+2. ``PREFECT_API_URL`` in the active Prefect profile (``$PREFECT_PROFILES_PATH``, default
+   ``$PREFECT_HOME/profiles.toml``; the profile named by ``$PREFECT_PROFILE`` or ``active``);
+3. the embedded server of `cli server start`: ``http://127.0.0.1:29020/api``
+   (port from ``$SCAFFOLD_SERVER_PORT`` when set).
+
+The URL found is handed to prefect in process and to the `prefect` CLI of the pass-through
+commands, so `cli prefect deploy` and `cli prefect deployments ls` always see the same server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaffold.errors import OperationError, UsageError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 29020
+ENV_PORT = "SCAFFOLD_SERVER_PORT"
+ENV_TIMEOUT = "SCAFFOLD_API_TIMEOUT"  # seconds to wait for the server to answer at start
+DEFAULT_TIMEOUT = 3.0
+
+RESOLUTION_HELP = f"""\
+The API URL of the operations commands (deploy, pause, resume, delete, status and the
+prefect pass-through), first found wins:
+  1. PREFECT_API_URL in the environment
+  2. PREFECT_API_URL in the active Prefect profile ($PREFECT_HOME/profiles.toml)
+  3. the embedded server: http://{DEFAULT_HOST}:{DEFAULT_PORT}/api (port: ${ENV_PORT})"""
+
+
+def embedded_port(environ: dict[str, str] | None = None) -> int:
+    env = os.environ if environ is None else environ
+    raw = env.get(ENV_PORT, "").strip()
+    if not raw:
+        return DEFAULT_PORT
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise UsageError(f"${ENV_PORT}={raw!r} is not a port number; use e.g. {DEFAULT_PORT}")
+    return port
+
+
+def embedded_api_url(environ: dict[str, str] | None = None) -> str:
+    return f"http://{DEFAULT_HOST}:{embedded_port(environ)}/api"
+
+
+def dashboard_url(api_url: str) -> str:
+    """The UI of a server given its API URL (``.../api`` stripped); localhost for loopback."""
+    base = api_url[: -len("/api")] if api_url.rstrip("/").endswith("/api") else api_url
+    return base.rstrip("/").replace(f"//{DEFAULT_HOST}:", "//localhost:")
+
+
+@dataclass(frozen=True)
+class ApiTarget:
+    url: str
+    source: str  # where the URL came from, for messages
+
+
+def _profile_api_url(env: dict[str, str]) -> tuple[str, str] | None:
+    home = Path(env.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    path = Path(env.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # prefect itself reports a broken profiles file; nothing to add here
+    name = env.get("PREFECT_PROFILE") or data.get("active") or "ephemeral"
+    profile = (data.get("profiles") or {}).get(name) or {}
+    url = profile.get("PREFECT_API_URL") if isinstance(profile, dict) else None
+    if isinstance(url, str) and url.strip():
+        return url.strip(), f"profile {name!r} in {path}"
+    return None
+
+
+def resolve_api(environ: dict[str, str] | None = None) -> ApiTarget:
+    """The API URL the operations use (see the module docstring for the order)."""
+    env = os.environ if environ is None else environ
+    url = env.get("PREFECT_API_URL", "").strip()
+    if url:
+        return ApiTarget(url.rstrip("/"), "PREFECT_API_URL")
+    found = _profile_api_url(dict(env))
+    if found:
+        return ApiTarget(found[0].rstrip("/"), found[1])
+    return ApiTarget(embedded_api_url(env), "embedded server (`cli server start`)")
+
+
+def prefect_env(target: ApiTarget, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for a `prefect` subprocess that must talk to ``target``."""
+    env = dict(os.environ if environ is None else environ)
+    env["PREFECT_API_URL"] = target.url
+    return env
+
+
+def unreachable_message(target: ApiTarget, reason: str) -> str:
+    hint = ("start it with `cli server start`" if target.source.startswith("embedded")
+            else f"check the URL (from {target.source}) or unset it to use the embedded "
+                 "server (`cli server start`)")
+    return f"Prefect server not reachable at {target.url} ({reason}); {hint}"
+
+
+def probe(url: str, timeout: float) -> str | None:
+    """None when something answers HTTP at ``url``/health, else the reason in a few words.
+
+    Any HTTP status counts as reachable (an auth error is prefect's to explain); only
+    connection failures and time-outs do not.
+    """
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout):
+            return None
+    except urllib.error.HTTPError:
+        return None
+    except urllib.error.URLError as err:
+        reason = err.reason
+        if isinstance(reason, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(reason, socket.timeout | TimeoutError):
+            return f"no answer within {timeout:g} s"
+        if isinstance(reason, socket.gaierror):
+            return "unknown host"
+        return str(reason)
+    except TimeoutError:
+        return f"no answer within {timeout:g} s"
+    except (OSError, ValueError) as err:
+        return str(err) or type(err).__name__
+
+
+def check_reachable(target: ApiTarget, timeout: float | None = None) -> None:
+    """OperationError (one line, exit 1) unless the server answers within ``timeout``."""
+    if timeout is None:
+        try:
+            timeout = float(os.environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT)
+        except ValueError:
+            timeout = DEFAULT_TIMEOUT
+    reason = probe(target.url, timeout)
+    if reason is not None:
+        raise OperationError(unreachable_message(target, reason))
+
+
+@contextlib.asynccontextmanager
+async def client_session(target: ApiTarget) -> AsyncIterator[Any]:
+    """One PrefectClient for the whole command, also returned by prefect's own ``get_client()``
+    (so Prefect's deploy code path reuses it instead of opening a client per call)."""
+    from prefect.context import AsyncClientContext
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # Settings, not only os.environ: prefect may already be imported (tests, one process).
+    with temporary_settings(updates={PREFECT_API_URL: target.url}):
+        async with AsyncClientContext() as ctx:
+            yield ctx.client
+
+
+def short_error(exc: BaseException) -> str:
+    """One line for an exception from prefect or httpx: the server's detail when there is one."""
+    response = getattr(exc, "response", None)
+    if response is not None:
+        try:
+            detail = response.json().get("detail")
+        except (ValueError, AttributeError):  # not JSON (or not an object): use the text below
+            detail = None
+        if detail:
+            return f"HTTP {response.status_code}: {_one_line(str(detail))}"
+    text = str(exc) or type(exc).__name__
+    from rich.errors import MarkupError
+    from rich.text import Text
+
+    with contextlib.suppress(MarkupError):  # markup that does not parse is shown as it is
+        text = Text.from_markup(text).plain  # prefect's messages carry rich markup
+    return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

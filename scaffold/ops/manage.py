@@ -1,0 +1,252 @@
+"""`cli prefect deployment pause|resume|delete`: by project and by name, one process, one client.
+
+Pause and resume set the deployment-level ``paused`` state (what the dashboard's toggle does),
+one request after another: on the SQLite server concurrent writes fail with HTTP 503 and are
+retried, so sequential is the fastest. Delete uses ``POST /api/deployments/bulk_delete`` with an
+id filter (50 per request, the server's limit) and falls back to one request per deployment on
+a server without it. A deployment in prefect.yaml that is not on the server is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from scaffold import yamledit
+from scaffold.errors import OperationError, UsageError
+from scaffold.ops import api
+from scaffold.ops.lookup import Matcher, ServerDeployment, read_server_deployments
+from scaffold.ops.report import Progress
+from scaffold.repo import Deployment, Repo
+
+BULK_LIMIT = 50  # POST /deployments/bulk_delete and /flows/bulk_delete accept at most 50
+
+
+@dataclass
+class Item:
+    dep: Deployment
+    server: ServerDeployment | None = None
+    result: str = ""  # paused | resumed | already paused | already active | deleted | missing
+    error: str | None = None
+
+
+def _select(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
+            verb: str) -> list[Deployment]:
+    if not projects and not deployments:
+        raise UsageError(f"name what to {verb}: -p PROJECT and/or -d DEPLOYMENT (each "
+                         f"repeatable), e.g. cli prefect deployment {verb} -p farm")
+    selected = repo.resolve(projects, deployments)
+    if not selected:
+        raise UsageError(f"no deployments in prefect.yaml of {', '.join(projects)}")
+    return selected
+
+
+async def _match(client: Any, selected: list[Deployment]) -> list[Item]:
+    server = await read_server_deployments(client, [d.name for d in selected])
+    matcher = Matcher(server)
+    items = []
+    for dep in selected:
+        found, problem = matcher.find(dep)
+        items.append(Item(dep, found, "" if found else "missing", problem))
+    return items
+
+
+def _missing_line(item: Item) -> str:
+    return (f"{item.dep.name}: not on the server (only in projects/{item.dep.project}/"
+            f"prefect.yaml; deploy it with: cli prefect deploy -d {item.dep.name})")
+
+
+# -- pause / resume ------------------------------------------------------------------------------
+
+
+def set_paused(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
+               paused: bool, stream: TextIO | None = None) -> list[Item]:
+    stream = sys.stdout if stream is None else stream
+    verb = "pause" if paused else "resume"
+    selected = _select(repo, projects, deployments, verb)
+    target = api.resolve_api()
+    api.check_reachable(target)
+    items = asyncio.run(_set_paused(selected, paused, target, stream))
+    return _finish(items, verb, target, stream)
+
+
+async def _set_paused(selected: list[Deployment], paused: bool, target: api.ApiTarget,
+                      stream: TextIO) -> list[Item]:
+    verb, done = ("pausing", "paused") if paused else ("resuming", "resumed")
+    async with api.client_session(target) as client:
+        items = await _match(client, selected)
+        with Progress(len(items), verb, stream) as progress:
+            for item in items:
+                progress.step(item.dep.name)
+                if item.server is None:
+                    progress.done(_missing_line(item) if not item.error
+                                  else f"{item.dep.name}: FAILED: {item.error}", not item.error)
+                    continue
+                if item.server.paused == paused:
+                    item.result = f"already {'paused' if paused else 'active'}"
+                else:
+                    try:
+                        if paused:
+                            await client.pause_deployment(item.server.id)
+                        else:
+                            await client.resume_deployment(item.server.id)
+                        item.result = done
+                    except Exception as exc:  # noqa: BLE001 - reported per deployment
+                        item.error = api.short_error(exc)
+                progress.done(f"{item.server.full_name}: "
+                              + (f"FAILED: {item.error}" if item.error else item.result),
+                              item.error is None)
+    return items
+
+
+# -- delete ------------------------------------------------------------------------------------
+
+
+def delete(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
+           prune_config: bool = False, prune_flows: bool = False,
+           confirm: Callable[[str], bool] | None = None,
+           stream: TextIO | None = None) -> list[Item]:
+    """Delete from the server; ``confirm(question)`` is asked once (None: no question)."""
+    stream = sys.stdout if stream is None else stream
+    selected = _select(repo, projects, deployments, "delete")
+    target = api.resolve_api()
+    api.check_reachable(target)
+    items, flows_deleted = asyncio.run(
+        _delete(selected, prune_flows, target, stream, confirm, prune_config))
+    if items is None:
+        print("nothing deleted", file=stream)
+        return []
+    if prune_config:
+        _prune_config(repo, items, stream)
+    for name in flows_deleted:
+        print(f"deleted flow {name} (no deployments left; its runs went with it)", file=stream)
+    return _finish(items, "delete", target, stream)
+
+
+async def _delete(selected: list[Deployment], prune_flows: bool, target: api.ApiTarget,
+                  stream: TextIO, confirm: Callable[[str], bool] | None,
+                  prune_config: bool) -> tuple[list[Item] | None, list[str]]:
+    async with api.client_session(target) as client:
+        items = await _match(client, selected)
+        found = [i for i in items if i.server is not None]
+        if confirm is not None:
+            extra = (" and remove them from prefect.yaml" if prune_config else "") + (
+                " and delete flows left without deployments (with their run history)"
+                if prune_flows else "")
+            question = (f"Delete {len(found)} deployment(s) from {target.url}{extra}? "
+                        + ", ".join(i.dep.name for i in items))
+            if not confirm(question):
+                return None, []
+        with Progress(len(items), "deleting", stream) as progress:
+            deleted = await _bulk_delete(client, [i.server.id for i in found]) if found else set()
+            for item in items:
+                if item.server is None:
+                    progress.done(_missing_line(item) if not item.error
+                                  else f"{item.dep.name}: FAILED: {item.error}", not item.error)
+                elif item.server.id in deleted:
+                    item.result = "deleted"
+                    progress.done(f"{item.server.full_name}: deleted")
+                else:
+                    item.result, item.error = "", "the server did not delete it"
+                    progress.done(f"{item.server.full_name}: FAILED: {item.error}", False)
+        flows_deleted: list[str] = []
+        if prune_flows:
+            gone = [i.server for i in found if i.result == "deleted"]
+            flows_deleted = await _prune_flows(client, gone)
+    return items, flows_deleted
+
+
+async def _bulk_delete(client: Any, ids: list[Any]) -> set[Any]:
+    """Ids deleted: bulk requests of 50, or one request each on a server without bulk delete."""
+    from uuid import UUID
+
+    deleted: set[Any] = set()
+    for i in range(0, len(ids), BULK_LIMIT):
+        chunk = ids[i:i + BULK_LIMIT]
+        response = await _try_post(client, "/deployments/bulk_delete", {
+            "deployments": {"id": {"any_": [str(x) for x in chunk]}}, "limit": len(chunk)})
+        if response is None:  # older server: no bulk endpoint
+            for dep_id in chunk:
+                try:
+                    await client.delete_deployment(dep_id)
+                    deleted.add(dep_id)
+                except Exception as exc:
+                    if type(exc).__name__ != "ObjectNotFound":
+                        raise
+            continue
+        deleted.update(UUID(str(x)) for x in response.json().get("deleted", []))
+    return deleted
+
+
+async def _try_post(client: Any, path: str, body: dict) -> Any:
+    import httpx
+
+    try:
+        return await client.request("POST", path, json=body)
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code in (404, 405):
+            return None
+        raise
+
+
+async def _prune_flows(client: Any, gone: list[ServerDeployment]) -> list[str]:
+    """Delete the flows of ``gone`` that have no deployment left; their names."""
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterId
+
+    flows = {s.flow_id: s.flow_name for s in gone}
+    if not flows:
+        return []
+    ids = list(flows)
+    remaining: set[Any] = set()
+    for i in range(0, len(ids), 200):
+        left = await client.read_deployments(
+            flow_filter=FlowFilter(id=FlowFilterId(any_=ids[i:i + 200])), limit=200)
+        remaining.update(d.flow_id for d in left)
+    empty = [f for f in ids if f not in remaining]
+    for i in range(0, len(empty), BULK_LIMIT):
+        chunk = empty[i:i + BULK_LIMIT]
+        response = await _try_post(client, "/flows/bulk_delete", {
+            "flows": {"id": {"any_": [str(x) for x in chunk]}}, "limit": len(chunk)})
+        if response is None:
+            for flow_id in chunk:
+                await client.delete_flow(flow_id)
+    return sorted(flows[f] for f in empty)
+
+
+def _prune_config(repo: Repo, items: list[Item], stream: TextIO) -> None:
+    """Remove the entries from prefect.yaml (byte-preserving, atomic, locked) — those deleted
+    from the server and those that were not on it; never one whose delete failed."""
+    by_project: dict[str, list[str]] = {}
+    for item in items:
+        if item.error is None:
+            by_project.setdefault(item.dep.project, []).append(item.dep.name)
+    for project, names in by_project.items():
+        path = repo.config_path(project)
+        yamledit.update_file(path, lambda text, p=path, n=names: yamledit.remove_deployments(
+            text, n, p))
+        print(f"removed {len(names)} deployment(s) from {path.relative_to(repo.root)}: "
+              + ", ".join(names), file=stream)
+
+
+def _finish(items: list[Item], verb: str, target: api.ApiTarget, stream: TextIO) -> list[Item]:
+    missing = [i for i in items if i.server is None and not i.error]
+    failed = [i for i in items if i.error]
+    changed = [i for i in items if i.result in ("paused", "resumed", "deleted")]
+    past = {"pause": "paused", "resume": "resumed", "delete": "deleted"}[verb]
+    summary = f"{len(changed)} {past}"
+    unchanged = len(items) - len(changed) - len(missing) - len(failed)
+    if unchanged:
+        summary += f", {unchanged} already {'paused' if verb == 'pause' else 'active'}"
+    if missing:
+        summary += f", {len(missing)} not on the server"
+    if failed:
+        summary += f", {len(failed)} failed"
+    print(f"{summary} ({target.url})", file=stream)
+    stream.flush()
+    if failed:
+        raise OperationError(f"{len(failed)} of {len(items)} deployments could not be {past}: "
+                             + "; ".join(f"{i.dep.name}: {i.error}" for i in failed))
+    return items

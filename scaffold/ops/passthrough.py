@@ -1,0 +1,47 @@
+"""Anything `cli prefect` does not implement runs the real `prefect` CLI, same arguments and
+same exit code, against the same API URL as the other operations (see `scaffold.ops.api`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from scaffold.errors import OperationError
+from scaffold.ops import api
+
+
+def prefect_command() -> list[str]:
+    """The `prefect` executable of this environment (next to the running Python first)."""
+    local = Path(sys.executable).with_name("prefect")
+    if local.is_file() and os.access(local, os.X_OK):
+        return [str(local)]
+    found = shutil.which("prefect")
+    if found:
+        return [found]
+    return [sys.executable, "-m", "prefect"]
+
+
+def run_prefect(args: list[str], root: Path | None = None) -> int:
+    """Run ``prefect ARGS`` in the foreground and return its exit code (128+N for signal N).
+
+    ``SCAFFOLD_ROOT`` is set to the repository root (when known and not set already): the
+    pull steps of prefect.yaml resolve ``{{ $SCAFFOLD_ROOT }}/projects/<P>`` on the worker.
+    """
+    env = api.prefect_env(api.resolve_api())
+    if root is not None:
+        env.setdefault("SCAFFOLD_ROOT", str(root))
+    try:
+        proc = subprocess.Popen([*prefect_command(), *args], env=env)
+    except OSError as err:
+        raise OperationError(f"cannot run the prefect CLI: {err.strerror or err}") from None
+    # Ctrl-C reaches prefect too (same process group): let it decide, then report its code.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code = proc.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 128 - code if code < 0 else code
