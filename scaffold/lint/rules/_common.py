@@ -1,0 +1,51 @@
+"""Shared by the rule modules: example files and small helpers (not a rule: starts with '_')."""
+
+from __future__ import annotations
+
+from scaffold import naming
+
+
+def flow_file(project: str = "farm", flow: str = "harvest") -> str:
+    """A flow file that follows every convention (as ``cli new-flow`` writes it)."""
+    return f'''"""{flow}: an example flow."""
+from prefect import flow, task
+
+
+@task
+def pick_task(season: str) -> str:
+    return f"picked {{season}}"
+
+
+@flow(name="{naming.flow_name(project, flow)}")
+def {naming.flow_function(flow)}(season: str = "winter") -> None:
+    pick_task(season)
+
+
+if __name__ == "__main__":
+    {naming.flow_function(flow)}()
+'''
+
+
+def config_file(project: str = "farm", flows: tuple[str, ...] = ("harvest",)) -> str:
+    """A prefect.yaml with one deployment of each flow, following every convention."""
+    entries = "".join(
+        f"  - name: {naming.deployment_name(project, flow)}\n"
+        f"    entrypoint: {naming.entrypoint(flow)}\n"
+        f"    parameters:\n"
+        f"      season: winter\n"
+        f"    work_pool:\n"
+        f"      name: default\n"
+        for flow in flows
+    )
+    return f"name: {project}\ndeployments:\n{entries}"
+
+
+def where(path: str, line: int) -> str:
+    return f"{path}:{line}"
+
+
+def others(places: list[str]) -> str:
+    """``a`` / ``a and b`` / ``a, b and 2 more``: the other places a name is used."""
+    if len(places) <= 2:
+        return " and ".join(places)
+    return f"{places[0]}, {places[1]} and {len(places) - 2} more"

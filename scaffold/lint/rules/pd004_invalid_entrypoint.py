@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scaffold import naming
+from scaffold.lint.model import Example, Finding, Index, Rule
+from scaffold.lint.rules._common import config_file, flow_file
+from scaffold.lint.rules.pd002_invalid_deployment_name import entry_flow
+
+
+class InvalidEntrypointRule(Rule):
+    """## What it does
+    Checks that each deployment's entrypoint is `flows/<FLOW>.py:<FLOW>_flow`: the flow file
+    of the project and its main flow function.
+
+    ## Why is this bad?
+    Prefect loads the flow from the entrypoint. Any other form (another function, `./flows/`,
+    a path outside `flows/`) works around the conventions that tie the deployment, the file
+    and the flow together, and usually means a rename was done halfway.
+
+    ## Example
+    `entrypoint: flows/harvest.py:harvest` or `entrypoint: ./flows/harvest.py:harvest_flow`.
+
+    ## Fix
+    Write `flows/<FLOW>.py:<FLOW>_flow`. The autofix rewrites the value in place, keeping the
+    rest of the file byte for byte, when the flow file exists (found from the path, or from a
+    `<FLOW>_flow` function name).
+    """
+
+    code = "PD004"
+    name = "invalid-entrypoint"
+    summary = "Entrypoint is not flows/<FLOW>.py:<FLOW>_flow"
+    target = "config"
+    fixable = "sometimes"
+
+    def check_repo(self, index: Index) -> Iterator[Finding]:
+        for project, config in index.configs.items():
+            if config.error is not None:
+                continue
+            info = index.projects.get(project)
+            existing = set(info.flow_files) if info else set()
+            for dep in config.deployments:
+                ep = dep.entrypoint
+                label = repr(dep.name) if isinstance(dep.name, str) else f"#{dep.index + 1}"
+                if not isinstance(ep, str) or not ep:
+                    yield self.finding(config.path, dep.entrypoint_pos or dep.pos,
+                                       f"deployment {label} has no entrypoint; add 'entrypoint: "
+                                       f"{naming.entrypoint('<FLOW>')}'")
+                    continue
+                flow = entry_flow(ep)
+                if flow is not None and ep == naming.entrypoint(flow):
+                    continue
+                target = flow if flow in existing else None
+                if target is None:
+                    parsed = naming.parse_entrypoint(ep)
+                    by_func = naming.flow_of_function(parsed[1]) if parsed else None
+                    if by_func in existing and entry_flow(naming.entrypoint(by_func)):
+                        target = by_func
+                expected = naming.entrypoint(target or flow or "<FLOW>")
+                yield self.finding(config.path, dep.entrypoint_pos,
+                                   f"entrypoint {ep!r} must be {expected!r}",
+                                   fix=("entrypoint", dep.index, expected) if target else None)
+
+    def fix_yaml(self, text: str, finding: Finding) -> str | None:
+        from scaffold.yamledit import replace_value
+
+        _, index, value = finding.fix
+        return replace_value(text, index, "entrypoint", value, path=finding.path)
+
+    VALID = (Example({"farm/prefect.yaml": config_file(), "farm/flows/harvest.py": flow_file()}),)
+    INVALID = (
+        Example({"farm/prefect.yaml": '''name: farm
+deployments:
+  - name: farm__harvest
+    entrypoint: "flows/harvest.py:harvest"  # the function was renamed
+    parameters: {season: winter}
+''', "farm/flows/harvest.py": flow_file()}, fixed={"farm/prefect.yaml": '''name: farm
+deployments:
+  - name: farm__harvest
+    entrypoint: "flows/harvest.py:harvest_flow"  # the function was renamed
+    parameters: {season: winter}
+'''}),
+        Example({"farm/prefect.yaml": '''name: farm
+deployments:
+  - name: farm__harvest
+    entrypoint: ./flows/harvest.py:harvest_flow
+''', "farm/flows/harvest.py": flow_file()}, title="a path of another form",
+            fixed={"farm/prefect.yaml": '''name: farm
+deployments:
+  - name: farm__harvest
+    entrypoint: flows/harvest.py:harvest_flow
+'''}),
+        Example({"farm/prefect.yaml": '''name: farm
+deployments:
+  - name: farm__harvest
+    entrypoint: src/harvest.py:run
+''', "farm/flows/harvest.py": flow_file()}, title="not a flow file (not fixed automatically)"),
+    )
