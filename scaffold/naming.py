@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -90,16 +91,50 @@ def validate_project(name: str) -> str:
     return name
 
 
-def validate_flow(name: str) -> str:
-    problem = check_part(name)
+# Top-level modules a flow file must not be named after: Prefect puts the flows/ folder first
+# on sys.path when it loads a flow (and `python flows/x.py` does the same), so flows/email.py
+# would be imported instead of the standard library's `email`, breaking every flow there.
+# Prefect itself and the packages it imports at run time are shadowed the same way.
+SHADOWED_MODULES = frozenset(sys.stdlib_module_names) | {
+    "aiosqlite", "alembic", "amplitude", "anyio", "apprise", "asgi_lifespan", "asyncpg",
+    "cachetools", "certifi", "click", "cloudpickle", "coolname", "cryptography", "cyclopts",
+    "dateparser", "dateutil", "docker", "docket", "exceptiongroup", "fastapi", "fsspec",
+    "graphviz", "griffe", "h11", "httpcore", "httpx", "humanize", "idna", "jinja2", "jsonpatch",
+    "jsonschema", "opentelemetry", "orjson", "packaging", "pathspec", "pendulum", "pluggy",
+    "prefect", "prometheus_client", "pydantic", "pydantic_core", "pydantic_extra_types",
+    "pydantic_settings", "pytz", "readchar", "rfc3339_validator", "rich", "ruamel", "semver",
+    "slugify", "sniffio", "sqlalchemy", "starlette", "toml", "typing_extensions", "uvicorn",
+    "websockets", "whenever", "yaml",
+}
+
+
+def check_flow(value: str) -> str | None:
+    """Why ``value`` is not a valid flow name, or None when it is."""
+    problem = check_part(value)
     if problem:
-        raise NamingError("flow name", name, problem)
-    if name.endswith(FLOW_SUFFIX):
-        stem = name[: -len(FLOW_SUFFIX)]
-        raise NamingError(
-            "flow name", name, f"drop the '{FLOW_SUFFIX}' suffix, it is added to the function",
-            hint=stem,
-        )
+        return problem
+    if value.endswith(FLOW_SUFFIX):
+        return f"drop the '{FLOW_SUFFIX}' suffix, it is added to the function"
+    if value in SHADOWED_MODULES:
+        return (f"flows/{value}.py would shadow the Python module '{value}' when Prefect loads "
+                "flows; use a more specific name")
+    return None
+
+
+def _flow_hint(value: str) -> str:
+    """A valid flow name close to ``value`` ("" when none comes to mind)."""
+    hint = suggest(value)
+    while hint.endswith(FLOW_SUFFIX):
+        hint = hint[: -len(FLOW_SUFFIX)]
+    if hint in SHADOWED_MODULES:
+        hint += "_job"
+    return hint if check_flow(hint) is None else ""
+
+
+def validate_flow(name: str) -> str:
+    problem = check_flow(name)
+    if problem:
+        raise NamingError("flow name", name, problem, hint=_flow_hint(name))
     return name
 
 
@@ -208,9 +243,7 @@ def flow_of_entrypoint(value: str) -> str | None:
     parsed = parse_entrypoint(value)
     if not parsed:
         return None
-    path = parsed[0].replace("\\", "/")
-    if path.startswith("./"):
-        path = path[2:]
+    path = parsed[0].replace("\\", "/").removeprefix("./")
     folder, _, file = path.rpartition("/")
     if folder != FLOWS_DIR or not file.endswith(".py"):
         return None
@@ -227,7 +260,8 @@ def flow_of_function(func: str) -> str | None:
 def suffix_from_value(key: str, value: object) -> str:
     """Make a parameter value into a deployment-name suffix.
 
-    ``season="winter"`` -> ``winter``; ``days=3`` -> ``days_3``; ``region="EU West"`` -> ``eu_west``.
+    ``season="winter"`` -> ``winter``; ``days=3`` -> ``days_3``; ``days=-3`` -> ``days_minus_3``;
+    ``region="EU West"`` -> ``eu_west``; ``full=true`` -> ``full_true``.
     Raises NamingError when nothing usable is left (the user must pass ``--suffix``).
     """
     if isinstance(value, str):
@@ -235,7 +269,8 @@ def suffix_from_value(key: str, value: object) -> str:
     elif isinstance(value, bool):
         raw = "true" if value else "false"
     elif isinstance(value, int | float):
-        raw = str(value)
+        # the sign matters: days=-3 and days=3 must not give the same deployment name
+        raw = str(value) if not str(value).startswith("-") else "minus_" + str(value)[1:]
     else:
         raw = ""  # lists and objects: no natural suffix
     text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode().lower()
@@ -244,8 +279,19 @@ def suffix_from_value(key: str, value: object) -> str:
     if text and (text[0].isdigit() or keyword.iskeyword(text) or not isinstance(value, str)):
         text = f"{suggest(key)}_{text}".strip("_")
     if not text or check_part(text):
+        shown = value if isinstance(value, str) else _json(value)
         raise NamingError(
-            "parameter value", f"{key}={value if isinstance(value, str) else repr(value)}",
+            "parameter value", f"{key}={shown}",
             "it gives no usable deployment-name suffix; pass --suffix NAME", hint="",
         )
     return text
+
+
+def _json(value: object) -> str:
+    """A value as the user wrote it on the command line (JSON), for messages."""
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
