@@ -34,7 +34,8 @@ def find_root(explicit: str | os.PathLike | None = None, start: str | os.PathLik
         root = Path(given).expanduser().resolve()
         if not root.is_dir():
             source = "--root" if explicit else f"${ENV_ROOT}"
-            raise UsageError(f"repository root {str(root)!r} from {source} is not a folder")
+            raise UsageError(f"repository root {str(root)!r} from {source} is not a folder; "
+                             f"pass the folder that holds {projects_dir}/")
         return root
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
@@ -103,6 +104,8 @@ def compose(text: str, path: object = "<string>") -> tuple[Any, Any]:
         if mark is not None and context is not None and mark.index >= len(text.rstrip()):
             mark = context  # an error "at the end of the file" is clearer where the construct began
         line = mark.line + 1 if mark else None
+        if line is None and isinstance(getattr(err, "position", None), int):  # ReaderError
+            line = text.count("\n", 0, err.position) + 1
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ConfigError(f"invalid YAML: {problem}; fix the syntax", path=path, line=line) from None
     finally:
@@ -125,12 +128,28 @@ def _mapping_items(node: Any) -> list[tuple[Any, Any]]:
 
 
 def _marks(node: Any) -> dict[str, tuple[int, int]]:
+    """key -> (line, column), 1-based, of where the value is written.
+
+    A scalar or flow value is pointed at itself (``entrypoint: flows/x.py:x_flow`` -> the
+    ``flows`` column). A block mapping or list starts on the next line and an alias's marks
+    are those of its anchor, elsewhere in the file: both are pointed at their key instead.
+    """
     out: dict[str, tuple[int, int]] = {}
     if isinstance(node, yaml.MappingNode):
         for key, value in _mapping_items(node):
             if isinstance(key, yaml.ScalarNode):
-                out[key.value] = (value.start_mark.line + 1, value.start_mark.column + 1)
+                block = (isinstance(value, yaml.CollectionNode) and not value.flow_style
+                         and value.value)
+                alias = value.start_mark.index < key.end_mark.index
+                own = key.start_mark.index >= node.start_mark.index  # not merged in by "<<"
+                at = key if own and (block or alias) else value
+                out[key.value] = (at.start_mark.line + 1, at.start_mark.column + 1)
     return out
+
+
+# YAML words for what a value is, in messages ("'deployments' is a string; ...")
+_KINDS = {dict: "a mapping", str: "a string", int: "a number", float: "a number",
+          bool: "true/false", list: "a list"}
 
 
 def parse_config(text: str, project: str, path: Path) -> ProjectConfig:
@@ -145,9 +164,10 @@ def parse_config(text: str, project: str, path: Path) -> ProjectConfig:
     deployments: list[Deployment] = []
     raw = data.get("deployments")
     if raw is not None:
-        dep_node = next(v for k, v in _mapping_items(node) if getattr(k, "value", None) == "deployments")
+        # the last one, like the loader, when the key is (wrongly) written twice
+        dep_node = [v for k, v in _mapping_items(node) if getattr(k, "value", None) == "deployments"][-1]
         if not isinstance(raw, list):
-            what = "a mapping" if isinstance(raw, dict) else f"a {type(raw).__name__}"
+            what = _KINDS.get(type(raw), "a value of another kind")
             raise ConfigError(f"'deployments' is {what}; it must be a list of entries "
                               "('- name: ...')", path=path, line=dep_node.start_mark.line + 1)
         for i, (item, item_node) in enumerate(zip(raw, dep_node.value)):

@@ -1,0 +1,394 @@
+"""The repository model (scaffold.repo): root discovery, projects, prefect.yaml reading, -p/-d."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import pytest
+
+from scaffold.errors import ConfigError, UsageError
+from scaffold.repo import (
+    ENV_ROOT,
+    Repo,
+    compose,
+    did_you_mean,
+    find_root,
+    parse_config,
+    read_text,
+)
+
+FARM = """\
+# farm project
+name: farm
+prefect-version: 3.9.1
+
+deployments:
+- name: farm__plant
+  entrypoint: flows/plant.py:plant_flow
+  parameters: {}
+- name: farm__harvest__winter
+  description: |
+    Harvest in winter.
+  entrypoint: 'flows/harvest.py:harvest_flow'
+  parameters:
+    season: winter
+  tags:
+  - farm
+- name: farm__harvest__summer
+  entrypoint: flows/harvest.py:harvest_flow
+  parameters: {season: summer}
+"""
+ZOO = """\
+name: zoo
+deployments:
+- name: zoo__feed
+  entrypoint: flows/feed.py:feed_flow
+"""
+
+
+def make_repo(root: Path, configs: dict[str, str | bytes | None]) -> Repo:
+    """projects/<name>/prefect.yaml for each item (None: a project without the file)."""
+    for project, text in configs.items():
+        folder = root / "projects" / project
+        (folder / "flows").mkdir(parents=True)
+        if text is not None:
+            data = text.encode() if isinstance(text, str) else text
+            (folder / "prefect.yaml").write_bytes(data)
+    (root / "projects").mkdir(parents=True, exist_ok=True)
+    return Repo(root)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return make_repo(tmp_path, {"farm": FARM, "zoo": ZOO, "empty": None})
+
+
+# -- find_root ---------------------------------------------------------------------------------
+
+
+def test_find_root_walks_up(tmp_path, monkeypatch):
+    make_repo(tmp_path, {"farm": FARM})
+    deep = tmp_path / "projects" / "farm" / "flows"
+    monkeypatch.delenv(ENV_ROOT, raising=False)
+    assert find_root(start=deep) == tmp_path.resolve()
+    monkeypatch.chdir(deep)
+    assert find_root() == tmp_path.resolve()
+    assert Repo.discover().root == tmp_path.resolve()
+
+
+def test_find_root_from_the_root_itself(scratch_repo):
+    assert find_root() == scratch_repo.resolve()
+
+
+def test_explicit_root_wins_over_env_and_cwd(tmp_path, monkeypatch):
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_repo(a, {})
+    make_repo(b, {})
+    monkeypatch.chdir(a)
+    monkeypatch.setenv(ENV_ROOT, str(b))
+    assert find_root() == b.resolve()
+    assert find_root(a) == a.resolve()
+    assert find_root(str(a)) == a.resolve()
+
+
+def test_relative_and_home_roots(tmp_path, monkeypatch):
+    make_repo(tmp_path / "r", {})
+    monkeypatch.chdir(tmp_path)
+    assert find_root("r") == (tmp_path / "r").resolve()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert find_root("~/r") == (tmp_path / "r").resolve()
+
+
+@pytest.mark.parametrize("source", ["--root", ENV_ROOT])
+def test_root_that_is_not_a_folder(tmp_path, monkeypatch, source):
+    missing = tmp_path / "nope"
+    if source == "--root":
+        call = functools.partial(find_root, missing)
+    else:
+        monkeypatch.setenv(ENV_ROOT, str(missing))
+        call = find_root
+    with pytest.raises(UsageError) as info:
+        call()
+    msg = str(info.value)
+    assert str(missing) in msg and source.lstrip("-") in msg and "not a folder" in msg
+    assert "\n" not in msg
+
+
+def test_no_root_found_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_ROOT, raising=False)
+    start = tmp_path / "somewhere" / "deep"
+    start.mkdir(parents=True)
+    with pytest.raises(UsageError) as info:
+        find_root(start=start)
+    msg = str(info.value)
+    assert "no 'projects/' folder" in msg and "--root" in msg and ENV_ROOT in msg
+    assert "\n" not in msg and info.value.exit_code == 2
+
+
+def test_empty_env_var_is_ignored(tmp_path, monkeypatch):
+    make_repo(tmp_path, {})
+    monkeypatch.setenv(ENV_ROOT, "")
+    assert find_root(start=tmp_path) == tmp_path.resolve()
+
+
+# -- layout ------------------------------------------------------------------------------------
+
+
+def test_projects_skip_hidden_underscore_and_files(repo):
+    base = repo.projects_dir
+    for name in [".git", ".hidden", "_template", "__pycache__"]:
+        (base / name).mkdir()
+    (base / "notes.txt").write_text("x")
+    (base / "link").symlink_to(base / "zoo")
+    assert repo.projects() == ["empty", "farm", "link", "zoo"]
+
+
+def test_projects_without_folder(tmp_path):
+    with pytest.raises(UsageError) as info:
+        Repo(tmp_path).projects()
+    assert "no projects folder" in str(info.value) and "--root" in str(info.value)
+
+
+def test_flows_of_a_project(repo):
+    flows = repo.flows_dir("farm")
+    for name in ["plant.py", "harvest.py", "_helpers.py", "__init__.py", "notes.md"]:
+        (flows / name).write_text("")
+    (flows / "sub.py").mkdir()  # a folder named like a file is not a flow
+    assert repo.flows("farm") == ["harvest", "plant"]
+    assert repo.flows("zoo") == []
+    assert repo.flows("missing") == []
+    assert repo.flow_file("farm", "plant") == flows / "plant.py"
+    assert repo.config_path("farm") == repo.root / "projects" / "farm" / "prefect.yaml"
+
+
+def test_require_project(repo):
+    assert repo.require_project("farm") == repo.root / "projects" / "farm"
+    with pytest.raises(UsageError) as info:
+        repo.require_project("frm")
+    assert str(info.value) == ("unknown project 'frm' (did you mean 'farm'?); create it with: "
+                               "cli new-project frm")
+    with pytest.raises(UsageError) as info:
+        repo.require_project("../farm")
+    assert "not a path" in str(info.value)
+
+
+# -- prefect.yaml ------------------------------------------------------------------------------
+
+
+def test_config_parses_deployments_with_lines(repo):
+    config = repo.config("farm")
+    assert config.name == "farm" and config.project == "farm"
+    assert config.path == repo.config_path("farm")
+    assert [d.name for d in config.deployments] == [
+        "farm__plant", "farm__harvest__winter", "farm__harvest__summer"]
+    plant, winter, summer = config.deployments
+    assert (plant.index, plant.line) == (0, 6)
+    assert plant.line_of("entrypoint") == 7 and plant.col_of("entrypoint") == 15
+    assert plant.parameters == {}
+    assert winter.line == 9
+    assert winter.line_of("description") == 10  # the '|' of the block scalar
+    assert winter.line_of("entrypoint") == 12 and winter.col_of("entrypoint") == 15  # the quote
+    assert winter.line_of("parameters") == 13 and winter.col_of("parameters") == 3  # the key
+    assert winter.line_of("tags") == 15
+    assert winter.parameters == {"season": "winter"} and winter.entrypoint.startswith("flows/")
+    assert summer.line_of("parameters") == 19 and summer.col_of("parameters") == 15  # flow {}
+    assert summer.line_of("missing") == summer.line == 17
+    assert config.marks["deployments"] == (5, 1) and config.marks["name"] == (2, 7)
+    assert repo.config("farm") is config  # cached
+
+
+def _line_of_text(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+@pytest.mark.parametrize("variant", ["lf", "crlf", "doc_start", "doc_start_crlf", "bom",
+                                     "indented", "comments"])
+def test_line_numbers_survive_layouts(tmp_path, variant):
+    text = FARM
+    if variant.startswith("doc_start"):
+        text = "---\n# header\n" + text
+    if variant == "indented":
+        text = text.replace("\n- ", "\n  - ").replace("\n  ", "\n    ").replace(
+            "\n    - name", "\n  - name")
+    if variant == "comments":
+        text = text.replace("- name: farm__harvest__winter",
+                            "# --- winter ---\n\n- name: farm__harvest__winter  # w")
+    if variant == "bom":
+        text = "\ufeff" + text
+    if variant.endswith("crlf"):
+        text = text.replace("\n", "\r\n")
+    repo = make_repo(tmp_path, {"farm": text})
+    deps = repo.config("farm").deployments
+    assert len(deps) == 3
+    for dep in deps:
+        start = text.index(f"name: {dep.name}")
+        assert dep.line == text[:start].count("\n") + 1
+        entry = text.index("entrypoint:", start)
+        assert dep.line_of("entrypoint") == text[:entry].count("\n") + 1
+        line_start = text.rfind("\n", 0, entry) + 1
+        assert dep.col_of("entrypoint") == entry - line_start + len("entrypoint: ") + 1
+
+
+def test_alias_and_merge_marks_point_into_the_entry(tmp_path):
+    text = ("defaults: &defaults\n  work_pool: &pool\n    name: default\n  tags: [farm]\n"
+            "deployments:\n- <<: *defaults\n  name: farm__plant\n  pool_again: *pool\n")
+    repo = make_repo(tmp_path, {"farm": text})
+    (dep,) = repo.config("farm").deployments
+    assert dep.data["work_pool"] == {"name": "default"}
+    assert dep.line == 6
+    assert dep.line_of("name") == 7
+    assert dep.line_of("pool_again") == 8  # the alias's own line, not the anchor's
+    assert dep.line_of("tags") == 4  # merged: where the value is written
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("name: farm\ndeployments:\n  farm__plant:\n    entrypoint: x\n", 3, "is a mapping; it must be a list"),
+    ("name: farm\ndeployments: farm__plant\n", 2, "is a string; it must be a list"),
+    ("name: farm\ndeployments: 3\n", 2, "is a number; it must be a list"),
+    ("name: farm\ndeployments: yes\n", 2, "is true/false; it must be a list"),
+    ("name: farm\ndeployments:\n- farm__plant\n", 3, "deployment #1 must be a mapping"),
+    ("name: farm\ndeployments:\n- name: a\n- [b]\n", 4, "deployment #2 must be a mapping"),
+    ("- a\n- b\n", 1, "must be a mapping of keys"),
+    ("just text\n", 1, "must be a mapping of keys"),
+])
+def test_wrong_shapes_are_config_errors_with_line(tmp_path, text, line, words):
+    repo = make_repo(tmp_path, {"farm": text})
+    with pytest.raises(ConfigError) as info:
+        repo.config("farm")
+    err = info.value
+    assert err.line == line and err.path == repo.config_path("farm")
+    assert words in str(err)
+    assert str(err).startswith(f"{repo.config_path('farm')}:{line}: ")
+    assert "\n" not in str(err)
+
+
+@pytest.mark.parametrize("text, line", [
+    ("name: farm\ndeployments:\n- name: a\n   entrypoint: x\n", 4),
+    ("name: farm\n\tdeployments: []\n", 2),
+    ("name: farm\nname2: \x01\n", 2),
+    ("name: farm\ndeployments: *nope\n", 2),
+    ("name: farm\ntag: !Ref x\n", 2),
+    ("a: 1\n---\nb: 2\n", 2),
+])
+def test_malformed_yaml_names_file_and_line(tmp_path, text, line):
+    repo = make_repo(tmp_path, {"farm": text})
+    with pytest.raises(ConfigError) as info:
+        repo.config("farm")
+    msg = str(info.value)
+    assert msg.startswith(f"{repo.config_path('farm')}:{line}: invalid YAML: ")
+    assert msg.endswith("; fix the syntax") and "\n" not in msg
+
+
+def test_duplicate_deployments_key_reads_the_last_one_like_the_loader(tmp_path):
+    text = "deployments:\n- name: a__b\ndeployments:\n- name: c__d\n- name: e__f\n"
+    repo = make_repo(tmp_path, {"farm": text})
+    deps = repo.config("farm").deployments
+    assert [(d.name, d.line) for d in deps] == [("c__d", 4), ("e__f", 5)]
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "name: farm\n",
+                                  "deployments:\n", "deployments: []\n", "deployments: null\n"])
+def test_configs_without_deployments(tmp_path, text):
+    repo = make_repo(tmp_path, {"farm": text})
+    assert repo.config("farm").deployments == []
+
+
+def test_missing_config_file_is_empty(repo):
+    config = repo.config("empty")
+    assert config.deployments == [] and config.data == {}
+
+
+def test_non_utf8_file_is_a_usage_error(tmp_path):
+    repo = make_repo(tmp_path, {"farm": "name: farm\ndeployments:\n- name: r\xe9colte\n"
+                                         .encode("latin-1")})
+    with pytest.raises(UsageError) as info:
+        repo.config("farm")
+    assert str(info.value) == (f"{repo.config_path('farm')}:3: not UTF-8 text; save the file "
+                               "as UTF-8")
+
+
+def test_read_text_is_exact(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_bytes(b"a: 1\r\nb: \xc3\xa9\r\n")
+    assert read_text(path) == "a: 1\r\nb: é\r\n"
+    with pytest.raises(UsageError) as info:
+        read_text(tmp_path / "missing.yaml")
+    assert "cannot read" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_compose_returns_nodes_and_data():
+    node, data = compose("a: [1, 2]\n")
+    assert data == {"a": [1, 2]} and node.value[0][0].value == "a"
+    assert compose("") == (None, None)
+
+
+def test_parse_config_directly():
+    config = parse_config(FARM, "farm", Path("prefect.yaml"))
+    assert len(config.deployments) == 3
+
+
+# -- -p / -d selection -------------------------------------------------------------------------
+
+
+def names(deps) -> list[str]:
+    return [d.name for d in deps]
+
+
+def test_resolve_projects_and_deployments(repo):
+    assert names(repo.resolve(["farm"])) == [
+        "farm__plant", "farm__harvest__winter", "farm__harvest__summer"]
+    assert names(repo.resolve(["zoo", "farm"]))[0] == "zoo__feed"
+    assert names(repo.resolve((), ["zoo__feed", "farm__plant"])) == ["zoo__feed", "farm__plant"]
+    assert names(repo.resolve(["zoo"], ["farm__plant"])) == ["zoo__feed", "farm__plant"]
+    assert names(repo.resolve(["empty"])) == []
+    assert repo.resolve() == []
+
+
+def test_resolve_removes_duplicates(repo):
+    deps = repo.resolve(["farm", "farm"], ["farm__plant", "zoo__feed", "zoo__feed"])
+    assert names(deps) == ["farm__plant", "farm__harvest__winter", "farm__harvest__summer",
+                           "zoo__feed"]
+    assert all(d.project in {"farm", "zoo"} for d in deps)
+
+
+def test_resolve_unknown_names_is_one_error_with_suggestions(repo):
+    with pytest.raises(UsageError) as info:
+        repo.resolve(["frm", "zoo", "nothing_like_it"], ["farm__plnt", "zoo__fed", "xyz"])
+    msg = str(info.value)
+    assert msg == (
+        "unknown project 'frm' (did you mean 'farm'?); "
+        "unknown project 'nothing_like_it'; "
+        "unknown deployment 'farm__plnt' (did you mean 'farm__plant'?); "
+        "unknown deployment 'zoo__fed' (did you mean 'zoo__feed'?); "
+        "unknown deployment 'xyz'; see `cli status` for the names")
+    assert "\n" not in msg
+
+
+def test_resolve_reports_a_broken_config(tmp_path):
+    repo = make_repo(tmp_path, {"farm": FARM, "bad": "deployments: {a: 1}\n"})
+    with pytest.raises(ConfigError) as info:
+        repo.resolve(["farm"], ["farm__plant"])
+    assert "bad" in str(info.value) and ":1: " in str(info.value)
+
+
+def test_deployment_index_first_wins(tmp_path):
+    dup = "deployments:\n- name: farm__plant\n  entrypoint: other.py:x\n"
+    repo = make_repo(tmp_path, {"farm": FARM, "copy": dup})
+    index = repo.deployment_index()
+    assert index["farm__plant"].project == "copy"  # sorted project order: copy < farm
+    assert len(repo.deployments()) == 4
+    assert len(repo.deployments(["farm"])) == 3
+
+
+def test_did_you_mean():
+    assert did_you_mean("frm", ["farm", "zoo"]) == " (did you mean 'farm'?)"
+    assert did_you_mean("x", ["farm"]) == ""
+    assert did_you_mean("farm__a", ["farm__b", "farm__c", "farm__d", "farm__e"]).count("'") == 6
+
+
+def test_symlinked_root_is_resolved(tmp_path):
+    make_repo(tmp_path / "real", {"farm": FARM})
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    assert find_root(tmp_path / "link") == (tmp_path / "real").resolve()
