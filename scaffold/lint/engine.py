@@ -4,6 +4,7 @@ check, filter; and the fix loop on top of it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from scaffold.repo import Repo
 # Below this many files to parse, one process is faster than starting workers (measured with
 # bench/bench_lint.py on 2 cores: a forked worker costs ~15 ms, a flow file ~0.25 ms).
 POOL_MIN_FILES = 400
+JOBS_ENV = "SCAFFOLD_LINT_JOBS"  # worker processes (1: no pool); for benchmarks and debugging
 MAX_FIX_ROUNDS = 4
 
 
@@ -127,6 +129,8 @@ class Linter:
         self.codes = set(codes) if codes is not None else {r.code for r in all_rules()}
         self.paths = paths  # root-relative prefixes to report; None: everything
         self.use_cache = use_cache
+        if jobs is None and os.environ.get(JOBS_ENV, "").isdigit():
+            jobs = int(os.environ[JOBS_ENV]) or None
         self.jobs = jobs
         self.rules = by_code()
 
@@ -161,10 +165,10 @@ class Linter:
         overlay = overlay or {}
         targets, infos, excluded = self.discover()
         cache = Cache(self.root, self.use_cache)
-        results: dict[str, tuple[object, list[Finding]]] = {}
         sources: dict[str, bytes] = {}
-        todo: list[tuple[Target, bytes]] = []
         keys: dict[str, bytes] = {}
+        run_key = hashlib.blake2b(self.config.projects.encode(), digest_size=16)
+        run_key.update(repr((sorted(infos.items()), sorted(excluded))).encode())
         for target in targets:
             data = overlay.get(target.path)
             if data is None:
@@ -172,19 +176,45 @@ class Linter:
                     with open(self.root / target.path, "rb") as fh:
                         data = fh.read()
                 except OSError as err:
-                    results[target.path] = self._unreadable(target, err)
-                    continue
-            sources[target.path] = data
-            key = keys[target.path] = digest(data)
-            hit = cache.get(target.path, key)
+                    data = None
+                    keys[target.path] = f"unreadable: {err.strerror}".encode()
+            if data is not None:
+                sources[target.path] = data
+                keys[target.path] = digest(data)
+            run_key.update(target.path.encode())
+            run_key.update(keys[target.path])
+        # nothing changed since the last run: its findings, without loading any summary
+        findings = cache.load_run(run_key.digest())
+        parsed = 0
+        if findings is None:
+            findings, parsed = self._check(targets, infos, excluded, sources, keys, cache)
+            present: dict[str, set[str]] = {}
+            for target in targets:
+                present.setdefault(target.project, set()).add(target.path)
+            cache.save(present, run_key.digest(), findings)
+        kept = [f for f in findings if f.code in self.codes and self._selected(f.path)]
+        return LintResult(kept, len(targets), len(infos), sources, parsed=parsed)
+
+    def _check(self, targets: list[Target], infos: dict[str, ProjectInfo], excluded: set[str],
+               sources: dict[str, bytes], keys: dict[str, bytes],
+               cache: Cache) -> tuple[list[Finding], int]:
+        """Every finding of every rule (selection and paths are applied by the caller, so the
+        result can be cached whole), noqa applied, sorted."""
+        results: dict[str, tuple[object, list[Finding]]] = {}
+        todo: list[tuple[Target, bytes]] = []
+        for target in targets:
+            data = sources.get(target.path)
+            if data is None:
+                results[target.path] = self._unreadable(target, keys[target.path])
+                continue
+            hit = cache.get(target.project, target.path, keys[target.path])
             if hit is not None:
                 results[target.path] = hit
             else:
                 todo.append((target, data))
         for (target, _), (summary, found) in zip(todo, _analyze_all(todo, self.jobs)):
             results[target.path] = (summary, found)
-            cache.put(target.path, keys[target.path], summary, found)
-        cache.save(set(keys))
+            cache.put(target.project, target.path, keys[target.path], summary, found)
 
         flows: dict[str, FlowSummary] = {}
         configs: dict[str, ConfigSummary] = {}
@@ -197,17 +227,14 @@ class Linter:
                 configs[target.project] = summary
             findings.extend(found)
         index = Index(infos, flows, configs, frozenset(excluded), self.config.projects)
-        for code in sorted(self.codes):
-            rule = self.rules[code]
+        for rule in all_rules():
             if not rule.is_local():
                 findings.extend(rule().check_repo(index))
-
         noqa = {s.path: s.noqa for s in (*flows.values(), *configs.values()) if s.noqa}
-        kept = [f for f in findings if f.code in self.codes
-                and not noqa_mod.suppressed(noqa.get(f.path, {}), f.line, f.code)
-                and self._selected(f.path)]
+        kept = [f for f in findings
+                if not noqa_mod.suppressed(noqa.get(f.path, {}), f.line, f.code)]
         kept.sort(key=lambda f: (f.path, f.line, f.col, f.code))
-        return LintResult(kept, len(targets), len(infos), sources, parsed=len(todo))
+        return kept, len(todo)
 
     def _selected(self, path: str) -> bool:
         if self.paths is None:
@@ -215,8 +242,9 @@ class Linter:
         return any(p == "" or path == p or path.startswith(p + "/") for p in self.paths)
 
     @staticmethod
-    def _unreadable(target: Target, err: OSError) -> tuple[object, list[Finding]]:
-        error = FileError("unreadable", 1, 1, f"cannot read the file: {err.strerror}")
+    def _unreadable(target: Target, key: bytes) -> tuple[object, list[Finding]]:
+        reason = key.decode().partition(": ")[2]
+        error = FileError("unreadable", 1, 1, f"cannot read the file: {reason}")
         summary = (FlowSummary(target.path, target.project, target.flow or "", error=error)
                    if target.kind == "flow" else ConfigSummary(target.path, target.project,
                                                                error=error))

@@ -6,6 +6,7 @@ read, so a file is parsed once and never again while its content does not change
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -16,12 +17,22 @@ if TYPE_CHECKING:  # pragma: no cover
     import libcst
 
 
+@functools.lru_cache(maxsize=8192)
 def is_valid_flow(name: object) -> bool:
     """Whether ``name`` is a valid flow name, by ``naming.validate_flow`` (the one source)."""
     if not isinstance(name, str):
         return False
     try:
         naming.validate_flow(name)
+    except naming.NamingError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=8192)
+def is_valid_project(name: str) -> bool:
+    try:
+        naming.validate_project(name)
     except naming.NamingError:
         return False
     return True
@@ -105,7 +116,7 @@ class FlowSummary:
 
     @property
     def project_ok(self) -> bool:
-        return naming.is_valid_part(self.project)
+        return is_valid_project(self.project)
 
     @property
     def flow_ok(self) -> bool:
@@ -171,7 +182,7 @@ class ConfigSummary:
 
     @property
     def project_ok(self) -> bool:
-        return naming.is_valid_part(self.project)
+        return is_valid_project(self.project)
 
 
 # -- the repository ---------------------------------------------------------------------------

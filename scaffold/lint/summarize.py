@@ -11,6 +11,7 @@ import ast
 import re
 from collections import Counter
 
+from scaffold import naming
 from scaffold.errors import UsageError
 from scaffold.lint import noqa
 from scaffold.lint.model import (
@@ -25,6 +26,7 @@ from scaffold.lint.model import (
 
 _LINES = re.compile(r"\r\n|\r|\n")
 _DEF = re.compile(r"(?:async\s+)?def\s+")
+_NESTED_DECORATOR = re.compile(r"^[ \t]+@", re.MULTILINE)
 FLOW_MODULES = ("prefect", "prefect.flows")
 TASK_MODULES = ("prefect", "prefect.tasks")
 
@@ -114,21 +116,26 @@ class _FlowCollector:
         return start
 
     def run(self, tree: ast.Module) -> None:
+        """One pass over the module-level statements (also inside module-level if/try/with);
+        function bodies are entered only when the text shows a nested decorator, or when
+        several flows leave the main one ambiguous. A full ``ast.walk`` would cost more than
+        the parse itself."""
         s = self.s
-        calls: Counter[str] = Counter()
-        main_calls: Counter[str] = Counter()
-        defs: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        defs: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]] = []
+        containers: list[ast.AST] = []  # classes and functions, for nested decorators
+        constants: dict[str, str] = {}
+        main_blocks: list[ast.If] = []
         bound_elsewhere: set[str] = set()
-        for node in ast.walk(tree):
-            kind = type(node)
-            if kind is ast.Call:
-                if type(node.func) is ast.Name:
-                    calls[node.func.id] += 1
-            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                defs.append(node)
+        stmts = list(tree.body)
+        for stmt in stmts:  # grows while iterating: the bodies of if/try/with
+            kind = type(stmt)
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                defs.append((stmt, True))
+                containers.append(stmt)
+                s.functions.setdefault(stmt.name, stmt.lineno)
             elif kind is ast.ImportFrom:
-                module = node.module or ""
-                for alias in node.names:
+                module = stmt.module or ""
+                for alias in stmt.names:
                     local = alias.asname or alias.name
                     if alias.name == "flow" and module in FLOW_MODULES:
                         self.flow_names.add(local)
@@ -137,54 +144,58 @@ class _FlowCollector:
                     elif local in ("flow", "task"):
                         bound_elsewhere.add(local)
             elif kind is ast.Import:
-                for alias in node.names:
+                for alias in stmt.names:
                     if alias.name == "prefect" or (alias.name.startswith("prefect.")
                                                    and alias.asname is None):
                         self.prefect_modules.add(alias.asname or "prefect")
+            elif kind is ast.Assign:
+                if len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name \
+                        and type(stmt.value) is ast.Constant and isinstance(stmt.value.value, str):
+                    constants[stmt.targets[0].id] = stmt.value.value
+            elif kind is ast.ClassDef:
+                containers.append(stmt)
+            elif kind is ast.If:
+                if _is_main_guard(stmt):
+                    main_blocks.append(stmt)
+                stmts.extend(stmt.body)
+                stmts.extend(stmt.orelse)
+            elif kind is ast.Try or kind is ast.TryStar:
+                stmts.extend(stmt.body)
+                stmts.extend(stmt.orelse)
+                stmts.extend(stmt.finalbody)
+                for handler in stmt.handlers:
+                    stmts.extend(handler.body)
+            elif kind is ast.With:
+                stmts.extend(stmt.body)
         # a bare @flow / @task without any import still reads as Prefect's (NameError aside)
         for name, names in (("flow", self.flow_names), ("task", self.task_names)):
             if not names and name not in bound_elsewhere:
                 names.add(name)
-
-        constants: dict[str, str] = {}
-        top: set[int] = set()
-        body = list(tree.body)
-        while body:
-            stmt = body.pop()
-            kind = type(stmt)
-            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                top.add(id(stmt))
-                s.functions.setdefault(stmt.name, stmt.lineno)
-            elif kind is ast.Assign and len(stmt.targets) == 1:
-                target, value = stmt.targets[0], stmt.value
-                if type(target) is ast.Name and type(value) is ast.Constant \
-                        and isinstance(value.value, str):
-                    constants[target.id] = value.value
-            elif kind is ast.If:
-                if _is_main_guard(stmt):
-                    for sub in ast.walk(stmt):
-                        if type(sub) is ast.Call and type(sub.func) is ast.Name:
-                            main_calls[sub.func.id] += 1
-                body.extend(stmt.body)
-                body.extend(stmt.orelse)
-            elif kind is ast.Try:
-                body.extend(stmt.body)
-                body.extend(stmt.orelse)
-                body.extend(stmt.finalbody)
-                for handler in stmt.handlers:
-                    body.extend(handler.body)
-            elif kind is ast.With:
-                body.extend(stmt.body)
+        if _NESTED_DECORATOR.search(self.source):
+            for container in containers:
+                for sub in ast.walk(container):
+                    if sub is not container and type(sub) in (ast.FunctionDef, ast.AsyncFunctionDef):
+                        defs.append((sub, False))
+        main_calls = Counter(sub.func.id for block in main_blocks for sub in ast.walk(block)
+                             if type(sub) is ast.Call and type(sub.func) is ast.Name)
         s.main_calls = tuple(sorted(main_calls))
-        s.other_calls = frozenset(n for n, c in calls.items() if c > main_calls.get(n, 0))
 
-        for node in sorted(defs, key=lambda n: (n.lineno, n.col_offset)):
+        defs.sort(key=lambda d: (d[0].lineno, d[0].col_offset))
+        for node, top_level in defs:
             for index, deco in enumerate(node.decorator_list):
                 kind = self.decorator_kind(deco)
                 if kind == "task":
                     s.tasks += 1
                 elif kind == "flow":
-                    s.flows.append(self.flow_func(node, index, deco, constants, id(node) in top))
+                    s.flows.append(self.flow_func(node, index, deco, constants, top_level))
+
+        # who calls whom matters only to pick the main flow among several misnamed ones
+        wanted = f"{s.flow}{naming.FLOW_SUFFIX}"
+        tops = [f for f in s.flows if f.top_level]
+        if len(tops) > 1 and not any(f.name == wanted for f in tops):
+            calls = Counter(sub.func.id for sub in ast.walk(tree)
+                            if type(sub) is ast.Call and type(sub.func) is ast.Name)
+            s.other_calls = frozenset(n for n, c in calls.items() if c > main_calls.get(n, 0))
 
     def decorator_kind(self, deco: ast.expr) -> str | None:
         target = deco.func if type(deco) is ast.Call else deco
