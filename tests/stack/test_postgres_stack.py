@@ -1,0 +1,260 @@
+"""The stack without Docker: a Prefect server on a real PostgreSQL, configured as
+docker-compose.yml configures prefect-server, with the compose file's worker command and
+healthchecks, then `cli prefect deploy` and `cli prefect deployment pause|resume` against it.
+
+PostgreSQL is Debian's package (installed by scripts/ci-postgres.sh when missing), run in a
+temporary cluster on 127.0.0.1. The test is skipped, saying why, when it cannot be installed
+or started. State is checked in PostgreSQL itself, where the dashboard reads it from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pg_cluster import TempPostgres, ensure_installed
+from stack_files import ENV_EXAMPLE, command_args, environment, load_compose, read_env_file
+
+pytestmark = pytest.mark.integration
+
+CLI = str(Path(sys.executable).with_name("cli"))
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+COMPOSE_DB_HOST = "@prefect-postgres:5432/"
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    why = ensure_installed()
+    if why:
+        pytest.skip(f"PostgreSQL-backed stack test skipped: {why}")
+    settings = read_env_file(ENV_EXAMPLE)
+    pg = TempPostgres(user=settings["POSTGRES_USER"], database=settings["POSTGRES_DB"])
+    try:
+        pg.start()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        pg.stop()
+        pytest.skip(f"PostgreSQL-backed stack test skipped: PostgreSQL did not start: {exc}")
+    yield pg
+    pg.stop()
+
+
+def compose_values(pg: TempPostgres) -> dict[str, str]:
+    """The .env of this run: .env.example with the cluster's generated password."""
+    return {**read_env_file(ENV_EXAMPLE), "POSTGRES_PASSWORD": pg.password}
+
+
+@pytest.fixture(scope="module")
+def compose(postgres) -> dict:
+    return load_compose(compose_values(postgres))
+
+
+@pytest.fixture(scope="module")
+def server(postgres, compose):
+    """prefect-server's environment from the compose file; only the database host differs
+    (127.0.0.1 and the cluster's port instead of prefect-postgres:5432)."""
+    import asyncpg  # noqa: F401  - the driver the URL names: a prefect dependency, must be there
+    from prefect_server import PrefectServer
+
+    env = environment(compose["services"]["prefect-server"])
+    url = env["PREFECT_API_DATABASE_CONNECTION_URL"]
+    assert COMPOSE_DB_HOST in url and url.startswith("postgresql+asyncpg://")
+    env["PREFECT_API_DATABASE_CONNECTION_URL"] = url.replace(
+        COMPOSE_DB_HOST, f"@127.0.0.1:{postgres.port}/")
+    srv = PrefectServer(start_timeout=180)  # the first start migrates the PostgreSQL schema
+    srv.env.update(env)
+    with srv:
+        yield srv
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 180):
+    result = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True,
+                            timeout=timeout, check=False)
+    assert result.returncode == 0, (
+        f"{' '.join(args)} -> {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def healthcheck(service: dict, port_in_compose: str, port: int) -> list[str]:
+    """The compose healthcheck's command, aimed at the port this test uses."""
+    test = service["healthcheck"]["test"]
+    assert test[0] == "CMD"
+    return [sys.executable if a == "python" else a.replace(f":{port_in_compose}/", f":{port}/")
+            for a in test[1:]]
+
+
+def test_server_keeps_its_state_in_postgres(server, postgres, compose):
+    tables = set(postgres.psql(postgres.database, "SELECT tablename FROM pg_tables "
+                                                  "WHERE schemaname = 'public'").split())
+    assert {"flow", "deployment", "flow_run", "work_pool", "alembic_version"} <= tables
+    assert postgres.psql(postgres.database, "SELECT count(*) FROM alembic_version").strip() == "1"
+    # The compose healthcheck succeeds against it.
+    check = healthcheck(compose["services"]["prefect-server"], "4200", server.port)
+    assert subprocess.run(check, timeout=30, check=False).returncode == 0
+
+
+@contextlib.contextmanager
+def compose_worker(compose: dict, env: dict[str, str]):
+    """prefect-worker's own command and environment, as a process group of this test."""
+    worker = compose["services"]["prefect-worker"]
+    proc = subprocess.Popen(command_args(worker), env=env, cwd=env["SCAFFOLD_ROOT"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def wait_for(what: str, check, timeout: float, proc: subprocess.Popen | None = None):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"{what}: the process exited ({proc.returncode}):\n"
+                        f"{proc.stdout.read().decode(errors='replace')[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+def deployments(pg: TempPostgres) -> dict[str, bool]:
+    rows = pg.psql(pg.database, "SELECT name, paused FROM deployment ORDER BY name")
+    return {name: paused == "t" for name, paused in
+            (line.split("|") for line in rows.splitlines())}
+
+
+def test_deploy_run_pause_resume_on_postgres(server, postgres, compose, tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "projects").mkdir(parents=True)
+    env = dict(server.env)
+    run([CLI, "new-project", "farm"], env, repo)
+    run([CLI, "new-flow", "farm", "harvest", "--param", "season=winter",
+         "--param", "season=summer"], env, repo)
+
+    # The worker exactly as compose runs it: it creates the work pool, then polls it.
+    worker_service = compose["services"]["prefect-worker"]
+    worker_port = _free_port()
+    worker_env = {
+        **env,
+        **environment(worker_service),
+        "PREFECT_API_URL": server.api_url,      # instead of http://prefect-server:4200/api
+        "SCAFFOLD_ROOT": str(repo),             # instead of the container's /app
+        "PREFECT_WORKER_WEBSERVER_PORT": str(worker_port),
+        "PREFECT_WORKER_QUERY_SECONDS": "1",    # the default 10 s poll only slows the test
+        # `prefect` is on the image's PATH; here it is this environment's.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    }
+    with compose_worker(compose, worker_env) as worker:
+        check = healthcheck(worker_service,
+                            environment(worker_service)["PREFECT_WORKER_WEBSERVER_PORT"],
+                            worker_port)
+        wait_for("the worker's healthcheck",
+                 lambda: subprocess.run(check, capture_output=True, timeout=30,
+                                        check=False).returncode == 0, 90, worker)
+        pool = postgres.psql(postgres.database, "SELECT name, type FROM work_pool "
+                                                "WHERE name = 'default-pool'")
+        assert pool.strip() == "default-pool|process"
+
+        run([CLI, "prefect", "deploy", "-p", "farm"], env, repo)
+        assert deployments(postgres) == {"farm__harvest__summer": False,
+                                         "farm__harvest__winter": False}
+
+        # A run through the compose worker, its code found via the pull step's $SCAFFOLD_ROOT.
+        started = run([CLI, "prefect", "deployment", "run",
+                       "farm__harvest_flow/farm__harvest__winter"], env, repo)
+        run_id = re.search(r"UUID: ([0-9a-f-]{36})", started.stdout)[1]
+
+        def finished() -> str | None:
+            state = postgres.psql(postgres.database, "SELECT state_type FROM flow_run "
+                                                     f"WHERE id = '{run_id}'").strip()
+            return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+        final = wait_for("the flow run to finish", finished, 120, worker)
+        assert final == "COMPLETED"
+        params = postgres.psql(postgres.database,
+                               f"SELECT parameters->>'season' FROM flow_run WHERE id = '{run_id}'")
+        assert params.strip() == "winter"
+
+    run([CLI, "prefect", "deployment", "pause", "-p", "farm"], env, repo)
+    assert deployments(postgres) == {"farm__harvest__summer": True, "farm__harvest__winter": True}
+    run([CLI, "prefect", "deployment", "resume", "-d", "farm__harvest__winter"], env, repo)
+    assert deployments(postgres) == {"farm__harvest__summer": True,
+                                     "farm__harvest__winter": False}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- the ops guide's database commands, run against the same PostgreSQL -----------------------
+
+OPS_MD = Path(__file__).resolve().parents[2] / "docs" / "ops.md"
+
+
+def ops_lines(prefix: str) -> list[str]:
+    return [line.strip() for line in OPS_MD.read_text().splitlines()
+            if line.strip().startswith(prefix)]
+
+
+def test_documented_schema_upgrade_runs_on_postgres(server, postgres):
+    # docs/ops.md: docker compose run --rm prefect-server prefect server database upgrade -y
+    (line,) = ops_lines("docker compose run --rm prefect-server ")
+    args = line.removeprefix("docker compose run --rm prefect-server ").split()
+    assert args[:4] == ["prefect", "server", "database", "upgrade"]
+    before = postgres.psql(postgres.database, "SELECT version_num FROM alembic_version")
+    run([PREFECT, *args[1:]], dict(server.env), server.home, timeout=300)
+    assert postgres.psql(postgres.database, "SELECT version_num FROM alembic_version") == before
+
+
+def test_documented_backup_and_restore(server, postgres, tmp_path):
+    """docs/ops.md's pg_dump and pg_restore lines, as the prefect-postgres container would run
+    them (its POSTGRES_USER/POSTGRES_DB in the environment), restored into a second database."""
+    pattern = re.compile(r"docker compose exec -T prefect-postgres sh -c '([^']*)' ([<>]) (\S+)$")
+    (dump_line,) = ops_lines("docker compose exec -T prefect-postgres sh -c 'pg_dump ")
+    (restore_line,) = ops_lines("docker compose exec -T prefect-postgres sh -c 'pg_restore ")
+    dump, restore = pattern.fullmatch(dump_line), pattern.fullmatch(restore_line)
+    assert dump and dump[2] == ">" and restore and restore[2] == "<"
+    assert dump[3] == restore[3], "restore reads the file the backup wrote"
+
+    container_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PG")},
+        "PATH": f"{postgres.bin}{os.pathsep}{os.environ['PATH']}",
+        "POSTGRES_USER": postgres.user, "POSTGRES_DB": postgres.database,
+        # inside the container pg_dump uses the local socket; here: TCP with the password
+        "PGHOST": "127.0.0.1", "PGPORT": str(postgres.port), "PGPASSWORD": postgres.password,
+    }
+    backup = tmp_path / dump[3]
+    with open(backup, "wb") as out:
+        subprocess.run(["sh", "-c", dump[1]], env=container_env, stdout=out, check=True,
+                       timeout=120)
+    assert backup.read_bytes()[:5] == b"PGDMP"  # the custom format
+
+    postgres.psql("postgres", 'CREATE DATABASE "restored"')
+    with open(backup, "rb") as inp:
+        subprocess.run(["sh", "-c", restore[1]], env={**container_env, "POSTGRES_DB": "restored"},
+                       stdin=inp, check=True, timeout=120, capture_output=True)
+    for table in ("deployment", "flow", "flow_run", "work_pool", "alembic_version"):
+        sql = f"SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {table} t"
+        assert postgres.psql("restored", sql) == postgres.psql(postgres.database, sql), table
+    assert deployments(postgres), "the deploy test above left deployments to back up"
