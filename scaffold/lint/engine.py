@@ -60,10 +60,7 @@ class FixResult:
     changes: dict[str, tuple[bytes, bytes]]  # path -> (before, after)
     before: LintResult
     after: LintResult
-
-    @property
-    def fixed(self) -> int:
-        return max(0, len(self.before.findings) - len(self.after.findings))
+    fixed: int = 0  # findings whose fix was applied
 
 
 # -- one file (runs in worker processes on a cold run) ----------------------------------------
@@ -138,6 +135,9 @@ class Linter:
     def discover(self) -> tuple[list[Target], dict[str, ProjectInfo], set[str]]:
         projects_dir = self.config.projects
         repo = Repo(self.root, projects_dir)
+        if repo.projects_dir.exists() and not repo.projects_dir.is_dir():
+            raise UsageError(f"{repo.projects_dir} is not a folder; the projects live in "
+                             f"{projects_dir}/<PROJECT>/")
         targets: list[Target] = []
         infos: dict[str, ProjectInfo] = {}
         excluded: set[str] = set()
@@ -260,6 +260,7 @@ class Linter:
         write the files at the end (``write=False``: only compute them, for --diff)."""
         overlay: dict[str, bytes] = {}
         originals: dict[str, bytes] = {}
+        applied = 0
         first = result = self.run()
         for _ in range(MAX_FIX_ROUNDS):
             fixable: dict[str, list[Finding]] = {}
@@ -270,9 +271,10 @@ class Linter:
             for path, found in fixable.items():
                 current = result.sources[path]
                 originals.setdefault(path, current)
-                new = self._apply(path, current, found)
-                if new is not None and new != current:
+                new, count = self._apply(path, current, found)
+                if new != current:
                     overlay[path] = new
+                    applied += count
                     changed = True
             if not changed:
                 break
@@ -280,10 +282,12 @@ class Linter:
         changes = {p: (originals[p], new) for p, new in overlay.items() if new != originals[p]}
         if write:
             self._write(changes)
-        return FixResult(changes, first, result)
+        return FixResult(changes, first, result, applied if changes else 0)
 
-    def _apply(self, path: str, data: bytes, findings: list[Finding]) -> bytes | None:
+    def _apply(self, path: str, data: bytes, findings: list[Finding]) -> tuple[bytes, int]:
+        """The file with the fixes applied (the same bytes when none applies) and how many."""
         text = data.decode("utf-8")
+        count = 0
         ordered = sorted(findings, key=lambda f: (self.rules[f.code].fix_order, -f.line))
         if path.endswith(".py"):
             import ast
@@ -293,16 +297,17 @@ class Linter:
             try:
                 module = libcst.parse_module(text)
             except libcst.ParserSyntaxError:
-                return None
+                return data, 0
             for finding in ordered:
                 fixed = self.rules[finding.code]().fix_python(module, finding)
-                if fixed is not None:
+                if fixed is not None and not fixed.deep_equals(module):
                     module = fixed
+                    count += 1
             new = module.code
             try:
                 ast.parse(new)
             except SyntaxError:  # never write a file that no longer parses
-                return None
+                return data, 0
         else:
             new = text
             for finding in ordered:
@@ -310,9 +315,10 @@ class Linter:
                     fixed = self.rules[finding.code]().fix_yaml(new, finding)
                 except UsageError:  # an unusual layout: the finding stays, to fix by hand
                     fixed = None
-                if fixed is not None:
+                if fixed is not None and fixed != new:
                     new = fixed
-        return new.encode("utf-8")
+                    count += 1
+        return new.encode("utf-8"), count
 
     def _write(self, changes: dict[str, tuple[bytes, bytes]]) -> None:
         """Write every changed file atomically, after checking that none changed meanwhile."""

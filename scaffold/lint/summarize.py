@@ -274,7 +274,8 @@ def summarize_config(path: str, project: str, data: bytes) -> ConfigSummary:
     for key, node in _mapping_items(root):
         if isinstance(key, yaml.ScalarNode):
             if key.value == "name":
-                summary.has_name, summary.name, summary.name_pos = True, value.get("name"), pos(node)
+                summary.has_name, summary.name_pos = True, pos(node)
+                summary.name = _plain(value.get("name"))
             elif key.value == "deployments":
                 deployments_node = node
     items = value.get("deployments")

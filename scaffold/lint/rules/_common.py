@@ -49,3 +49,14 @@ def others(places: list[str]) -> str:
     if len(places) <= 2:
         return " and ".join(places)
     return f"{places[0]}, {places[1]} and {len(places) - 2} more"
+
+
+def show(value: object) -> str:
+    """A YAML value in a message: strings quoted, null as null, a list as 'a list'."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scaffold.lint.model import ConfigSummary, Example, Finding, Rule
-from scaffold.lint.rules._common import config_file, flow_file
+from scaffold.lint.rules._common import config_file, flow_file, show
 
 
 class ProjectNameMismatchRule(Rule):
@@ -35,7 +35,7 @@ class ProjectNameMismatchRule(Rule):
                                f"prefect.yaml has no 'name:'; add 'name: {config.project}'")
         elif config.name != config.project:
             yield self.finding(config.path, config.name_pos,
-                               f"name {config.name!r} must be the project folder name "
+                               f"name {show(config.name)} must be the project folder name "
                                f"{config.project!r}")
 
     VALID = (Example({"farm/prefect.yaml": config_file(), "farm/flows/harvest.py": flow_file()}),)

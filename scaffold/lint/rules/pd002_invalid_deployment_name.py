@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from scaffold import naming
 from scaffold.lint.model import ConfigSummary, Example, Finding, Rule, is_valid_flow
-from scaffold.lint.rules._common import config_file, flow_file
+from scaffold.lint.rules._common import config_file, flow_file, show
 
 
 def entry_flow(entrypoint: object) -> str | None:
@@ -51,7 +51,7 @@ class InvalidDeploymentNameRule(Rule):
                 continue
             if not isinstance(dep.name, str):
                 yield self.finding(config.path, dep.name_pos or dep.pos,
-                                   f"deployment name must be a string, not {dep.name}; name it "
+                                   f"deployment name must be a string, not {show(dep.name)}; name it "
                                    f"{wanted}")
                 continue
             parsed = naming.parse_deployment_name(dep.name)

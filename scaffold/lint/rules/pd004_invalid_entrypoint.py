@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from scaffold import naming
 from scaffold.lint.model import Example, Finding, Index, Rule
-from scaffold.lint.rules._common import config_file, flow_file
+from scaffold.lint.rules._common import config_file, flow_file, show
 from scaffold.lint.rules.pd002_invalid_deployment_name import entry_flow
 
 
@@ -23,8 +23,9 @@ class InvalidEntrypointRule(Rule):
 
     ## Fix
     Write `flows/<FLOW>.py:<FLOW>_flow`. The autofix rewrites the value in place, keeping the
-    rest of the file byte for byte, when the flow file exists (found from the path, or from a
-    `<FLOW>_flow` function name).
+    rest of the file byte for byte, when the new entrypoint resolves: the flow file (found
+    from the path, or from a `<FLOW>_flow` function name) defines `<FLOW>_flow`, possibly
+    after the PF003 rename of the same `--fix` run.
     """
 
     code = "PD004"
@@ -42,10 +43,15 @@ class InvalidEntrypointRule(Rule):
             for dep in config.deployments:
                 ep = dep.entrypoint
                 label = repr(dep.name) if isinstance(dep.name, str) else f"#{dep.index + 1}"
-                if not isinstance(ep, str) or not ep:
+                if ep is None or ep == "":
                     yield self.finding(config.path, dep.entrypoint_pos or dep.pos,
                                        f"deployment {label} has no entrypoint; add 'entrypoint: "
                                        f"{naming.entrypoint('<FLOW>')}'")
+                    continue
+                if not isinstance(ep, str):
+                    yield self.finding(config.path, dep.entrypoint_pos,
+                                       f"entrypoint must be a string like "
+                                       f"'{naming.entrypoint('<FLOW>')}', not {show(ep)}")
                     continue
                 flow = entry_flow(ep)
                 if flow is not None and ep == naming.entrypoint(flow):
@@ -57,9 +63,13 @@ class InvalidEntrypointRule(Rule):
                     if by_func in existing and entry_flow(naming.entrypoint(by_func)):
                         target = by_func
                 expected = naming.entrypoint(target or flow or "<FLOW>")
+                # fixed only when the new entrypoint resolves: the function is there (after a
+                # PF003 rename, on the next round of --fix)
+                summary = index.flow(project, target) if target else None
+                safe = summary is not None and naming.flow_function(target) in summary.functions
                 yield self.finding(config.path, dep.entrypoint_pos,
                                    f"entrypoint {ep!r} must be {expected!r}",
-                                   fix=("entrypoint", dep.index, expected) if target else None)
+                                   fix=("entrypoint", dep.index, expected) if safe else None)
 
     def fix_yaml(self, text: str, finding: Finding) -> str | None:
         from scaffold.yamledit import replace_value

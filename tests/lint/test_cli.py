@@ -1,0 +1,168 @@
+"""`cli lint` through click: exit codes, output formats, selection, paths, --fix / --diff."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from lint_helpers import clean_project, lint, write_files
+
+BAD_NAME = ('@flow(name="farm__harvest_flow")', '@flow(name="farm_harvest")')
+
+
+def _break_flow_name(root: Path) -> Path:
+    path = root / "projects/farm/flows/harvest.py"
+    path.write_text(path.read_text().replace(*BAD_NAME))
+    return path
+
+
+def test_clean_repository_exits_0_with_a_summary_on_stderr(repo: Path) -> None:
+    run = lint(repo)
+    assert (run.exit_code, run.stdout) == (0, "")
+    assert run.stderr == "All checks passed (2 files in 1 project).\n"
+
+
+def test_findings_exit_1_one_clickable_line_each(repo: Path) -> None:
+    _break_flow_name(repo)
+    run = lint(repo)
+    assert run.exit_code == 1
+    assert run.stdout == ("projects/farm/flows/harvest.py:10:12: PF005 flow name 'farm_harvest' "
+                          "of 'harvest_flow' must be 'farm__harvest_flow'\n")
+    assert run.stderr == "Found 1 finding in 1 file (1 fixable with --fix).\n"
+
+
+def test_paths_are_relative_to_the_current_folder(repo: Path) -> None:
+    _break_flow_name(repo)
+    run = lint(repo, cwd=repo / "projects/farm")
+    assert run.stdout.startswith("flows/harvest.py:10:12: PF005 ")
+
+
+def test_usage_errors_exit_2_with_one_line(repo: Path, tmp_path: Path) -> None:
+    for args, message in [
+        (("--select", "PX001"), "unknown rule code 'PX001' in --select"),
+        (("--ignore", "PF0O4"), "unknown rule code 'PF0O4' in --ignore (did you mean 'PF004'?)"),
+        (("projects/nope",), "projects/nope: no such file or folder"),
+        ((str(tmp_path),), "outside the repository"),
+        (("--format", "xml"), "Invalid value for '--format'"),
+    ]:
+        run = lint(repo, *args)
+        assert run.exit_code == 2, args
+        assert message in run.stderr, (args, run.stderr)
+        assert "Traceback" not in run.stderr and run.stdout == ""
+
+
+def test_a_path_outside_projects_is_a_usage_error(repo: Path) -> None:
+    (repo / "docs").mkdir()
+    run = lint(repo, "docs")
+    assert run.exit_code == 2
+    assert run.stderr == "error: docs: not in projects/; cli lint checks projects/<PROJECT>/prefect.yaml and flows/\n"
+
+
+def test_select_and_ignore_take_codes_and_prefixes(broken: Path) -> None:
+    def codes(*args: str) -> set[str]:
+        return {line.split()[1] for line in lint(broken, *args).stdout.splitlines()}
+
+    assert codes("--select", "PF004") == {"PF004"}
+    assert codes("--select", "PE,PL") == {"PE001", "PE002", "PE003", "PL001", "PL002", "PL003"}
+    assert codes("--select", "PL", "--select", "PE001") == {"PE001", "PL001", "PL002", "PL003"}
+    assert codes("--ignore", "PD,PF,PE") == {"PL001", "PL002", "PL003"}
+    assert codes("--select", "ALL", "--ignore", "PD00,PF,PL,PE002,PE003") == {"PE001"}
+
+
+def test_paths_limit_the_report_but_uniqueness_sees_everything(broken: Path) -> None:
+    run = lint(broken, "projects/orchard/flows/pick.py")
+    assert run.stdout.splitlines() == [
+        ("projects/orchard/flows/pick.py:10:20: PF006 flow name 'shared__prepare_flow' is also "
+         "used at projects/farm/flows/sow.py:10; flow names must be unique across all projects")]
+    run = lint(broken, "projects/no_flows", "projects/no_config/")
+    assert [line.split()[1] for line in run.stdout.splitlines()] == ["PL002", "PL003"]
+    assert lint(broken, ".").stdout == lint(broken).stdout
+
+
+def test_json_format(broken: Path) -> None:
+    run = lint(broken, "--format", "json", "--select", "PF003,PD001")
+    assert run.exit_code == 1
+    data = json.loads(run.stdout)
+    assert data == [
+        {"path": "projects/farm/flows/harvest.py", "line": 11, "col": 5, "code": "PF003",
+         "rule": "main-flow-function-name",
+         "message": "main flow function 'harvest' must be named 'harvest_flow'", "fixable": True},
+        {"path": "projects/farm/prefect.yaml", "line": 2, "col": 7, "code": "PD001",
+         "rule": "project-name-mismatch",
+         "message": "name 'orchard' must be the project folder name 'farm'", "fixable": False},
+    ]
+    clean = write_files(broken.parent / "clean", clean_project())
+    assert json.loads(lint(clean, "--format", "json").stdout) == []
+
+
+def test_github_format_is_actions_annotations(broken: Path) -> None:
+    run = lint(broken, "--format", "github", cwd=broken / "projects")
+    lines = run.stdout.splitlines()
+    assert len(lines) == 24
+    pattern = re.compile(r"::error file=[^,:]+,line=\d+,col=\d+::P[EFLD]\d{3} .+")
+    assert all(pattern.fullmatch(line) for line in lines), lines
+    # paths from the repository root (what GitHub expects), not from the current folder
+    assert "::error file=projects/farm/flows/harvest.py,line=11,col=5::PF003 main flow function " \
+           "'harvest' must be named 'harvest_flow'" in lines
+
+
+def test_show_source_points_at_the_column(repo: Path) -> None:
+    _break_flow_name(repo)
+    run = lint(repo, "--show-source")
+    assert run.stdout.splitlines()[1:] == [
+        "   |",
+        '10 | @flow(name="farm_harvest")',
+        "   |            ^",
+    ]
+
+
+def test_fix_writes_and_reports_what_is_left(repo: Path) -> None:
+    path = _break_flow_name(repo)
+    (repo / "projects/farm/flows/sow.py").write_text("from prefect import flow\n\n@flow\ndef sow():\n    pass\n")
+    run = lint(repo, "--fix")
+    assert run.exit_code == 1
+    assert path.read_text().count('@flow(name="farm__harvest_flow")') == 1
+    assert (repo / "projects/farm/flows/sow.py").read_text() == (
+        'from prefect import flow\n\n@flow(name="farm__sow_flow")\ndef sow_flow():\n    pass\n')
+    assert [line.split()[1] for line in run.stdout.splitlines()] == ["PF007"]
+    assert "Fixed 3 findings in 2 files." in run.stderr
+    (repo / "projects/farm/flows/sow.py").unlink()
+    run = lint(repo, "--fix")
+    assert (run.exit_code, run.stdout) == (0, "")
+
+
+def test_diff_shows_the_fix_and_writes_nothing(repo: Path) -> None:
+    path = _break_flow_name(repo)
+    before = path.read_bytes()
+    run = lint(repo, "--diff")
+    assert run.exit_code == 1
+    assert path.read_bytes() == before
+    assert run.stdout == (
+        "--- a/projects/farm/flows/harvest.py\n"
+        "+++ b/projects/farm/flows/harvest.py\n"
+        "@@ -7,7 +7,7 @@\n"
+        '     return f"picked {season}"\n'
+        ' \n \n'
+        '-@flow(name="farm_harvest")\n'
+        '+@flow(name="farm__harvest_flow")\n'
+        ' def harvest_flow(season: str = "winter") -> None:\n'
+        '     pick_task(season)\n'
+        ' \n')
+    assert "Would fix 1 of 1 findings in 1 files; 0 would remain." in run.stderr
+    path.write_bytes(before.replace(b'"farm_harvest"', b'"farm__harvest_flow"'))
+    assert lint(repo, "--diff").exit_code == 0
+
+
+def test_list_rules(repo: Path) -> None:
+    run = lint(repo, "--list-rules")
+    assert run.exit_code == 0
+    assert "PF004 [*] missing-flow-name" in run.stdout
+    assert "PD004 (*) invalid-entrypoint" in run.stdout
+    assert len([line for line in run.stdout.splitlines() if re.match(r"P[EFLD]\d{3} ", line)]) == 20
+
+
+def test_help_lists_the_options(repo: Path) -> None:
+    run = lint(repo, "--help")
+    for option in ("--fix", "--diff", "--format", "--select", "--ignore", "--show-source"):
+        assert option in run.stdout
