@@ -96,7 +96,9 @@ def set_flow_name(module: cst.Module, function: str, deco_index: int,
             # between the new argument and the next: a newline + indent when the call is
             # laid out one argument a line, else one space
             if isinstance(after_paren, cst.ParenthesizedWhitespace):
-                between: cst.BaseParenthesizableWhitespace = after_paren
+                # the line break and indent, not a comment that follows the parenthesis
+                between: cst.BaseParenthesizableWhitespace = after_paren.with_changes(
+                    first_line=cst.TrailingWhitespace(), empty_lines=[])
             else:
                 between = cst.SimpleWhitespace(" ")
             new_arg = cst.Arg(

@@ -1,0 +1,46 @@
+"""docs/rules.md is generated and up to date; the repository's own projects are clean."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from lint_helpers import REPO, lint
+
+from scaffold.lint import docs
+from scaffold.lint.rules import all_rules
+
+
+@functools.cache
+def _rendered() -> str:
+    return docs.render()
+
+
+def test_rules_md_is_up_to_date() -> None:
+    committed = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == _rendered(), "run: python -m scaffold.lint.docs"
+
+
+def test_rules_md_documents_every_rule_with_its_output() -> None:
+    text = _rendered()
+    for rule in all_rules():
+        assert f"## {rule.code} `{rule.name}`" in text
+        assert f": {rule.code} " in text  # the real output on its invalid example
+    assert {r.code[:2] for r in all_rules()} <= {prefix for prefix, _ in docs.GROUPS}
+
+
+def test_docs_check_mode(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(docs, "render", _rendered)
+    out = tmp_path / "rules.md"
+    assert docs.main(["--output", str(out), "--check"]) == 1
+    assert "out of date; run: python -m scaffold.lint.docs" in capsys.readouterr().err
+    assert docs.main(["--output", str(out)]) == 0
+    assert docs.main(["--output", str(out), "--check"]) == 0
+    assert out.read_text(encoding="utf-8") == _rendered()
+
+
+def test_the_repository_projects_are_clean() -> None:
+    assert any((REPO / "projects").glob("*/flows/*.py")), "the sample project is missing"
+    run = lint(REPO, "--no-cache")  # read-only: no cache written into the repository
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.stdout == "" and run.stderr.startswith("All checks passed")
