@@ -52,6 +52,21 @@ Uniqueness rules (PF006, PD003) always look at the whole repository, also when o
 paths are given: the findings shown are those in the given paths. Results are cached by file
 content in `.cache/lint/` (gitignored); `--no-cache` parses everything again.
 
+With [pre-commit](https://pre-commit.com), this repository is also a hook repository
+(`.pre-commit-hooks.yaml`); another repository of the same layout uses it so:
+
+```yaml
+repos:
+  - repo: <URL of this repository>
+    rev: <tag or commit>
+    hooks:
+      - id: lint-names   # or fix-names: apply the safe fixes, then check
+```
+
+Both hooks check the whole repository on every commit (`pass_filenames: false`): names must
+be unique across all projects, and a deleted or renamed file can break an entrypoint in a file
+that did not change. Here, `.pre-commit-config.yaml` runs `lint-names` from `.venv`.
+
 In the examples, the project is `farm`; a project without a prefect.yaml in an example gets
 `name: <project>` / `deployments: []`.
 """
