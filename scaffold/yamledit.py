@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import math
 import os
 import re
@@ -225,17 +226,23 @@ def _count_quotes(node: Any, parent: Any, counts: dict, seen: set[int]) -> None:
             _count_quotes(v, key, counts, seen)
 
 
+# Style is read from this many entries at each end of a long list: enough to know the file's
+# habits, and inserting into a list of 1,000 entries does not walk all of them.
+_SAMPLE = 25
+
+
 def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
     st = Style(newline="\r\n" if "\r\n" in text else "\n")
     dep_items = list(deployments.value) if deployments is not None and not deployments.flow_style else []
-    seq_pairs = list(_block_seqs(root)) if root is not None else []
+    sample = (dep_items if len(dep_items) <= 2 * _SAMPLE
+              else dep_items[:_SAMPLE] + dep_items[-_SAMPLE:])
 
     # '-' position under the key: from deployments, else from any block sequence in the file
     if deployments is not None and dep_items:
         key = next(k for k, v in root.value if v is deployments)
         seq_sample = [(key, deployments)]
     else:
-        seq_sample = seq_pairs
+        seq_sample = list(itertools.islice(_block_seqs(root), 1)) if root is not None else []
     for key, seq in seq_sample[:1]:
         dash = _dash_index(text, seq.value[0])
         dash_col = dash - text.rfind("\n", 0, dash) - 1
@@ -244,17 +251,17 @@ def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
         if (isinstance(first, yaml.MappingNode) and not first.flow_style
                 and first.start_mark.line == text.count("\n", 0, dash)):
             st.item_indent = max(2, first.start_mark.column - dash_col)
-    nested = [(k, v) for k, v in seq_pairs
-              if any(k.start_mark.index > i.start_mark.index and k.end_mark.index <= i.end_mark.index
-                     for i in dep_items)]
-    for key, seq in nested[:1]:
+    # a list inside an entry (tags, schedules) may be indented differently
+    nested = next((pair for item in sample for pair in _block_seqs(item)), None)
+    if nested is not None:
+        key, seq = nested
         dash = _dash_index(text, seq.value[0])
         dash_col = dash - text.rfind("\n", 0, dash) - 1
         st.nested_seq_offset = max(0, dash_col - key.start_mark.column)
 
     # mapping indent: a nested block mapping, preferably inside deployments
     candidates = []
-    scopes = dep_items + ([root] if root is not None else [])
+    scopes = sample + ([root] if root is not None else [])
     for scope in scopes:
         for node in _walk(scope):
             if isinstance(node, yaml.MappingNode) and not node.flow_style:
@@ -268,9 +275,11 @@ def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
         st.map_indent = candidates[0]
 
     # quoting of string values, by majority, inside deployments first
-    for scope in ([deployments] if dep_items else []) + ([root] if root is not None else []):
+    for scopes_ in ([sample] if sample else []) + ([[root]] if root is not None else []):
         counts: dict[Any, dict[str, int]] = {}
-        _count_quotes(scope, None, counts, set())
+        seen: set[int] = set()
+        for scope in scopes_:
+            _count_quotes(scope, None, counts, seen)
         if counts:
             def pick(c: dict[str, int]) -> str:
                 return max(c, key=lambda q: (c[q], q == ""))

@@ -392,3 +392,49 @@ def test_symlinked_root_is_resolved(tmp_path):
     make_repo(tmp_path / "real", {"farm": FARM})
     os.symlink(tmp_path / "real", tmp_path / "link")
     assert find_root(tmp_path / "link") == (tmp_path / "real").resolve()
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("name: farm\nstarted: 2024-13-45\n", 2, "'2024-13-45' is not a valid timestamp"),
+    ("name: farm\ndeployments:\n- name: a\n  parameters:\n    n: !!int x\n", 5,
+     "'x' is not a valid int"),
+    ("n: " + "1" * 5000 + "\n", 1, "is not a valid int"),
+    ("n: !!float nope\n", 1, "'nope' is not a valid float"),
+])
+def test_values_python_cannot_build_are_config_errors(tmp_path, text, line, words):
+    """PyYAML raises a bare ValueError for these: it must not reach the user as a traceback."""
+    repo = make_repo(tmp_path, {"farm": text})
+    with pytest.raises(ConfigError) as info:
+        repo.config("farm")
+    msg = str(info.value)
+    assert msg.startswith(f"{repo.config_path('farm')}:{line}: invalid value: ")
+    assert words in msg and msg.endswith("quote it if it is text")
+    assert "\n" not in msg and len(msg) < 400
+
+
+def test_compose_leaves_the_garbage_collector_as_it_was():
+    import gc
+
+    assert gc.isenabled()
+    compose("a: [1, 2]\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        compose("a: 1\n")
+        with pytest.raises(ConfigError):
+            compose("a: [\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ConfigError):
+        compose("a: [\n")
+    assert gc.isenabled()
+
+
+def test_reads_use_libyaml_when_available():
+    import yaml
+
+    from scaffold import repo as repo_module
+
+    if yaml.__with_libyaml__:
+        assert "CParser" in [c.__name__ for c in repo_module._Loader.__mro__]
