@@ -55,13 +55,14 @@ def _list_rules() -> None:
 
 
 @click.command("lint")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(), metavar="[PATH]...")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left.")
 @click.option("--diff", is_flag=True, help="Show the fixes as a diff; write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="Output format (github: Actions annotations).")
 @click.option("--select", multiple=True, metavar="CODES",
-              help="Only these rules: codes or prefixes, comma-separated (PF,PD001).")
+              help="Only these rules: codes or prefixes, comma-separated (PF,PD001); "
+                   "replaces the configured selection.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
 @click.option("--show-source", is_flag=True, help="Show the source line of each finding.")
 @click.option("--no-cache", is_flag=True, help="Parse every file again (ignore .cache/lint).")

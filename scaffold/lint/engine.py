@@ -27,8 +27,8 @@ from scaffold.lint.model import (
 from scaffold.lint.rules import all_rules, by_code
 from scaffold.repo import Repo
 
-# Below this many files to parse, one process is faster than starting workers (measured with
-# bench/bench_lint.py on 2 cores: a forked worker costs ~15 ms, a flow file ~0.25 ms).
+# Measured on 2 cores: a file costs ~0.25 ms of CPU to parse and check, a pool of forked
+# workers ~25 ms (start, pickling both ways), so workers pay off from ~250 files; a margin.
 POOL_MIN_FILES = 400
 JOBS_ENV = "SCAFFOLD_LINT_JOBS"  # worker processes (1: no pool); for benchmarks and debugging
 MAX_FIX_ROUNDS = 4
@@ -98,9 +98,24 @@ def _analyze_batch(batch: list[tuple[Target, bytes]]) -> list[tuple[object, list
     return [analyze(target, data) for target, data in batch]
 
 
+def _workers(files: int) -> int:
+    """Worker processes for a cold run: the idle cores, when there is enough work."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    if cpus < 2 or files < POOL_MIN_FILES:
+        return 1
+    try:
+        busy = os.getloadavg()[0]  # other work on the machine: its cores are not ours
+    except OSError:
+        busy = 0.0
+    return max(1, min(cpus, int(cpus - busy + 0.5)))
+
+
 def _analyze_all(todo: list[tuple[Target, bytes]], jobs: int | None) -> list:
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or (jobs is None and len(todo) < POOL_MIN_FILES):
+    workers = jobs if jobs is not None else _workers(len(todo))
+    if workers <= 1:
         return _analyze_batch(todo)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

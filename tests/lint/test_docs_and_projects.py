@@ -44,3 +44,23 @@ def test_the_repository_projects_are_clean() -> None:
     run = lint(REPO, "--no-cache")  # read-only: no cache written into the repository
     assert run.exit_code == 0, run.stdout + run.stderr
     assert run.stdout == "" and run.stderr.startswith("All checks passed")
+
+
+def test_what_the_generator_writes_is_clean(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from scaffold.cli import cli
+
+    root = tmp_path / "repo"
+    (root / "projects").mkdir(parents=True)
+    monkeypatch.chdir(root)
+    runner = CliRunner(mix_stderr=False)
+    for args in (["new-project", "farm"], ["new-project", "orchard"],
+                 ["new-flow", "farm", "harvest", "--param", "season=winter",
+                  "--param", "season=summer"],
+                 ["new-flow", "farm", "sow"], ["new-flow", "orchard", "harvest"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, (args, result.stderr)
+    run = lint(root)
+    assert (run.exit_code, run.stdout) == (0, ""), run.stdout
+    assert run.stderr == "All checks passed (5 files in 2 projects).\n"
