@@ -697,7 +697,10 @@ def replace_value(text: str, deployment: str | int, key: str, value: Any,
 @contextlib.contextmanager
 def locked(folder: str | os.PathLike, timeout: float = 60.0) -> Iterator[None]:
     """An exclusive advisory lock on a folder (flock on the directory itself: no lock file)."""
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as err:
+        raise UsageError(f"cannot lock {folder}: {err.strerror}") from None
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -449,3 +449,11 @@ def test_sixteen_concurrent_appends_all_land_once(tmp_path):
     # the rest of the file is untouched: the trailing instructions are still last
     assert after.endswith(before[before.index("\n# Instructions"):])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["prefect.yaml"]
+
+
+def test_locking_a_missing_folder_is_one_line(tmp_path):
+    with pytest.raises(UsageError) as info, locked(tmp_path / "missing"):
+        pass
+    assert str(info.value) == f"cannot lock {tmp_path / 'missing'}: No such file or directory"
+    with pytest.raises(UsageError):
+        update_file(tmp_path / "missing" / "prefect.yaml", lambda t: t + "x: 1\n")

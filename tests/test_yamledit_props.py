@@ -160,7 +160,7 @@ def test_emitted_scalars_and_flow_values_read_back_exactly(value: Any, quote: st
 @PROPS
 @given(base=st.sampled_from(["replace_plain", "replace_single_quoted",
                              "replace_double_quoted_comment", "replace_null",
-                             "replace_crlf_non_ascii"]),
+                             "replace_crlf_non_ascii", "replace_flow_item"]),
        value=st.one_of(text, st.integers(), st.booleans(), st.none(), st.floats()))
 def test_replaced_value_reads_back_exactly(base: str, value: Any):
     before = (FIXTURES / base / "before.yaml").read_bytes().decode()
