@@ -32,8 +32,11 @@ ARG USER_GID=1000
 RUN groupadd --gid "${USER_GID}" prefect \
     && useradd --uid "${USER_UID}" --gid "${USER_GID}" --create-home --shell /bin/bash prefect
 USER prefect
+# The server copies the dashboard's files on start; by default into site-packages, which this
+# user cannot write: a folder of its own instead.
 ENV HOME=/home/prefect \
     PREFECT_HOME=/home/prefect/.prefect \
+    PREFECT_SERVER_UI_STATIC_DIRECTORY=/home/prefect/.prefect/ui-build \
     SCAFFOLD_ROOT=/app
 
 EXPOSE 4200

@@ -153,6 +153,17 @@ def dockerfile_args() -> dict[str, str]:
     )
 
 
+def dockerfile_env() -> dict[str, str]:
+    """The image's environment: every ENV instruction, later ones winning."""
+    import shlex
+
+    env: dict[str, str] = {}
+    for instr, args in dockerfile_instructions():
+        if instr == "ENV":
+            env.update(pair.split("=", 1) for pair in shlex.split(args))
+    return env
+
+
 def pyproject_prefect_pin() -> str:
     import tomllib
 

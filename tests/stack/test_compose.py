@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from stack_files import (
     SERVICES,
     command_args,
     dockerfile_args,
+    dockerfile_env,
     dockerfile_instructions,
     environment,
     interpolate_str,
@@ -282,13 +282,21 @@ def test_dockerfile_runs_as_a_non_root_user():
 
 
 def test_dockerfile_sets_the_repository_root_the_cli_container_mounts(compose):
-    env = {}
-    for instr, args in dockerfile_instructions():
-        if instr == "ENV":
-            env.update(dict(pair.split("=", 1) for pair in shlex.split(args)))
-        if instr == "WORKDIR":
-            workdir = args
-    assert workdir == env["SCAFFOLD_ROOT"] == compose["services"]["prefect-cli"]["working_dir"]
+    workdirs = [args for instr, args in dockerfile_instructions() if instr == "WORKDIR"]
+    env = dockerfile_env()
+    assert workdirs[-1] == env["SCAFFOLD_ROOT"] == compose["services"]["prefect-cli"]["working_dir"]
+
+
+def test_dockerfile_gives_the_server_writable_folders():
+    # The image runs as a non-root user: Prefect's home and the dashboard files the server
+    # copies on start (by default into site-packages, owned by root) live in its home.
+    env = dockerfile_env()
+    home = env["HOME"]
+    assert home == "/home/prefect"
+    for key in ("PREFECT_HOME", "PREFECT_SERVER_UI_STATIC_DIRECTORY"):
+        assert env[key].startswith(home + "/"), key
+    runs = " ".join(args for instr, args in dockerfile_instructions() if instr == "RUN")
+    assert "--create-home" in runs
 
 
 def _run_snippets(version: str) -> list[str]:

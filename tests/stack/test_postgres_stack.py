@@ -10,17 +10,26 @@ or started. State is checked in PostgreSQL itself, where the dashboard reads it 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from pg_cluster import TempPostgres, ensure_installed
-from stack_files import ENV_EXAMPLE, command_args, environment, load_compose, read_env_file
+from stack_files import (
+    ENV_EXAMPLE,
+    command_args,
+    dockerfile_env,
+    environment,
+    load_compose,
+    read_env_file,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +78,13 @@ def server(postgres, compose):
         COMPOSE_DB_HOST, f"@127.0.0.1:{postgres.port}/")
     srv = PrefectServer(start_timeout=180)  # the first start migrates the PostgreSQL schema
     srv.env.update(env)
+    # The dashboard is on in the stack; its files go where the image's environment says,
+    # under the server's PREFECT_HOME (the image's /home/prefect/.prefect).
+    image = dockerfile_env()
+    srv.env["PREFECT_SERVER_UI_ENABLED"] = "true"
+    static = image["PREFECT_SERVER_UI_STATIC_DIRECTORY"]
+    srv.env["PREFECT_SERVER_UI_STATIC_DIRECTORY"] = static.replace(image["PREFECT_HOME"],
+                                                                   str(srv.home))
     with srv:
         yield srv
 
@@ -97,6 +113,19 @@ def test_server_keeps_its_state_in_postgres(server, postgres, compose):
     # The compose healthcheck succeeds against it.
     check = healthcheck(compose["services"]["prefect-server"], "4200", server.port)
     assert subprocess.run(check, timeout=30, check=False).returncode == 0
+
+
+def test_dashboard_calls_the_api_on_the_published_port(server):
+    # The browser on the host loads the dashboard, which then calls PREFECT_UI_API_URL: the
+    # compose file's http://localhost:29020/api, not the container's own address.
+    base = server.api_url.removesuffix("/api")
+    with urllib.request.urlopen(f"{base}/", timeout=30) as resp:
+        assert resp.status == 200 and b"<html" in resp.read().lower()
+    with urllib.request.urlopen(f"{base}/ui-settings", timeout=30) as resp:
+        settings = json.loads(resp.read())
+    assert settings["api_url"] == "http://localhost:29020/api"
+    static = Path(server.env["PREFECT_SERVER_UI_STATIC_DIRECTORY"])
+    assert any(static.rglob("index.html")), "the dashboard's files went to the configured folder"
 
 
 @contextlib.contextmanager
