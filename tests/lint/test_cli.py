@@ -166,3 +166,23 @@ def test_help_lists_the_options(repo: Path) -> None:
     run = lint(repo, "--help")
     for option in ("--fix", "--diff", "--format", "--select", "--ignore", "--show-source"):
         assert option in run.stdout
+
+
+def test_fix_renames_the_function_then_follows_with_its_entrypoint(repo: Path) -> None:
+    """The entrypoint pointed at the old name; after the rename (round 1) it is rewritten
+    (round 2), and the deployment keeps working at every step of the written result."""
+    flow = repo / "projects/farm/flows/harvest.py"
+    config = repo / "projects/farm/prefect.yaml"
+    good_flow, good_config = flow.read_bytes(), config.read_bytes()
+    flow.write_bytes(good_flow.replace(b"harvest_flow(", b"harvest("))
+    config.write_bytes(good_config.replace(b"harvest.py:harvest_flow", b"harvest.py:harvest"))
+    before = lint(repo)
+    assert [line.split()[1] for line in before.stdout.splitlines()] == ["PF003", "PD004"]
+    # PD004 alone cannot fix it: harvest_flow does not exist yet, so nothing is written
+    only_yaml = lint(repo, "--fix", "--select", "PD004")
+    assert only_yaml.exit_code == 1 and "Fixed" not in only_yaml.stderr
+    assert config.read_bytes() == good_config.replace(b"harvest.py:harvest_flow",
+                                                      b"harvest.py:harvest")
+    run = lint(repo, "--fix")
+    assert (run.exit_code, run.stdout) == (0, "")
+    assert (flow.read_bytes(), config.read_bytes()) == (good_flow, good_config)
