@@ -483,10 +483,20 @@ def _verify(new_text: str, old: _Doc, expected: list, path: object, action: str)
                             "the file was not changed, edit it by hand", path=path)
 
 
-def _check_entries(entries: list[dict]) -> None:
+def _check_entries(entries: list[dict]) -> list[dict]:
+    """The entries as YAML will read them back (tuples become lists), for the verification."""
     for entry in entries:
         if not isinstance(entry, dict) or not entry:
             raise TypeError("a deployment entry must be a non-empty dict")
+    return [_as_loaded(entry) for entry in entries]
+
+
+def _as_loaded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _as_loaded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_loaded(v) for v in value]
+    return value
 
 
 def _strip_bom(text: str) -> tuple[str, str]:
@@ -529,7 +539,7 @@ def insert_deployments(text: str, entries: list[dict], path: object = "prefect.y
     ``deployments: []`` and an explicit null are the only existing text that may change (that
     line becomes ``deployments:``); a missing ``deployments`` key is added at the end.
     """
-    _check_entries(entries)
+    entries = _check_entries(entries)
     bom, body = _strip_bom(text)
     doc = _load(body, path)
     old = list(doc.data.get("deployments") or [])

@@ -457,3 +457,11 @@ def test_locking_a_missing_folder_is_one_line(tmp_path):
     assert str(info.value) == f"cannot lock {tmp_path / 'missing'}: No such file or directory"
     with pytest.raises(UsageError):
         update_file(tmp_path / "missing" / "prefect.yaml", lambda t: t + "x: 1\n")
+
+
+def test_tuples_in_entries_are_written_as_lists():
+    entry = {"name": "farm__x", "tags": ("a", "b"), "parameters": {"pair": (1, (2, 3))}}
+    out = insert_deployments("deployments: []\n", [entry])
+    assert data(out)["deployments"] == [{"name": "farm__x", "tags": ["a", "b"],
+                                         "parameters": {"pair": [1, [2, 3]]}}]
+    assert "  tags:\n  - a\n  - b\n" in out
