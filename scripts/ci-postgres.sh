@@ -20,8 +20,8 @@ if initdb="$(find_initdb)"; then
     exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "ci-postgres: PostgreSQL is not installed and cannot be installed here (needs root and apt-get);" \
-         "the PostgreSQL-backed test will be skipped"
+    echo "ci-postgres: PostgreSQL is not installed and cannot be installed here" \
+         "(needs root and apt-get); the PostgreSQL-backed test will be skipped"
     exit 0
 fi
 
@@ -32,7 +32,9 @@ apt_install() {
     apt-get install -y -q --no-install-recommends "$@" >>"$log" 2>&1
 }
 # A clean image has no package lists yet: update only when the first install cannot proceed.
-apt_install postgresql-common || { apt-get update -q >>"$log" 2>&1 && apt_install postgresql-common; }
+if ! apt_install postgresql-common; then
+    apt-get update -q >>"$log" 2>&1 && apt_install postgresql-common
+fi
 # As the official postgres image does: no default cluster (the tests make their own).
 if [ -f /etc/postgresql-common/createcluster.conf ]; then
     sed -ri 's/^#?[[:space:]]*(create_main_cluster)[[:space:]]*=.*$/\1 = false/' \

@@ -115,4 +115,5 @@ def github_anchor(heading: str) -> str:
 
 def anchors(markdown: str) -> set[str]:
     masked = _FENCE.sub("", markdown)
-    return {github_anchor(m[1]) for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*\s*$", masked, re.MULTILINE)}
+    headings = re.finditer(r"^#{1,6}\s+(.+?)\s*#*\s*$", masked, re.MULTILINE)
+    return {github_anchor(m[1]) for m in headings}

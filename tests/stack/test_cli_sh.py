@@ -73,7 +73,8 @@ def test_forced_local_mode_and_a_bad_mode(repo):
     env["SCAFFOLD_CLI"] = "elsewhere"
     bad = run(["--version"], cwd=repo, env=env)
     assert bad.returncode == 2
-    assert bad.stderr.strip() == "error: SCAFFOLD_CLI must be auto, docker or local, not 'elsewhere'"
+    assert bad.stderr.strip() == (
+        "error: SCAFFOLD_CLI must be auto, docker or local, not 'elsewhere'")
 
 
 # -- the container side, with a stand-in docker ---------------------------------------------------

@@ -191,8 +191,8 @@ def test_projects_pull_steps_and_work_pools_match_the_stack(env_example):
     for path in configs:
         data = yaml.safe_load(path.read_text())
         project = path.parent.name
-        steps = [step["prefect.deployments.steps.set_working_directory"]
-                 for step in data["pull"] if "prefect.deployments.steps.set_working_directory" in step]
+        key = "prefect.deployments.steps.set_working_directory"
+        steps = [step[key] for step in data["pull"] if key in step]
         assert steps == [{"directory": f"{{{{ $SCAFFOLD_ROOT }}}}/projects/{project}"}], path
         for dep in data["deployments"] or []:
             assert dep["work_pool"]["name"] == env_example["PREFECT_WORK_POOL"], (path, dep["name"])
@@ -278,7 +278,7 @@ def test_dockerfile_runs_as_a_non_root_user():
     assert users and users[-1] not in ("root", "0", "0:0"), users
     instructions = dockerfile_instructions()
     last_user = max(i for i, (instr, _) in enumerate(instructions) if instr == "USER")
-    assert all(instr != "RUN" for instr, _ in instructions[last_user:]), "nothing runs as root after USER"
+    assert all(instr != "RUN" for instr, _ in instructions[last_user:]), "no RUN after USER"
 
 
 def test_dockerfile_sets_the_repository_root_the_cli_container_mounts(compose):
@@ -300,7 +300,7 @@ def test_dockerfile_gives_the_server_writable_folders():
 
 
 def _run_snippets(version: str) -> list[str]:
-    """The Dockerfile's `python -c` snippets with its ARG values substituted, as the build runs them."""
+    """The Dockerfile's `python -c` snippets, ARG values substituted, as the build runs them."""
     out = []
     for instr, args in dockerfile_instructions():
         if instr != "RUN":

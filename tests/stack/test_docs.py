@@ -45,7 +45,8 @@ def test_prefect_md_shows_the_seed_commands_and_more():
     cmds = [c.text for c in commands(PREFECT_MD.read_text())]
     assert len(cmds) >= 30
     for required in ("cli prefect deployment delete -d DEPLOYMENT_NAME --prune-config",
-                     "cli new-flow dw_tutorial FLOW_NAME", "cli prefect deploy -d DEPLOYMENT_NAME --pause"):
+                     "cli new-flow dw_tutorial FLOW_NAME",
+                     "cli prefect deploy -d DEPLOYMENT_NAME --pause"):
         assert required in cmds
 
 
@@ -156,7 +157,8 @@ def test_every_command_in_prefect_md_runs(tmp_path):
                 assert not any(n in names.shared for n in named), (command.text, argv)
                 if "--prune-config" in argv and "-p" in argv:
                     project = argv[argv.index("-p") + 1]
-                    data = yaml.safe_load((root / "projects" / project / "prefect.yaml").read_text())
+                    config = root / "projects" / project / "prefect.yaml"
+                    data = yaml.safe_load(config.read_text())
                     assert not data.get("deployments"), argv
     # The executable itself, once: what the page shows is a shell command.
     version = subprocess.run([CLI, "--version"], capture_output=True, text=True, check=True)
