@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pty
 import shutil
+import socket
 import subprocess
 import textwrap
 from pathlib import Path
@@ -65,6 +66,19 @@ def test_local_run_propagates_the_exit_code_and_keeps_streams_apart(repo):
     assert sorted(p.name for p in repo.rglob("*")) == before
     unknown = run(["no-such-command"], cwd=repo)
     assert unknown.returncode == 2 and "No such command" in unknown.stderr
+
+
+def test_local_run_propagates_an_operation_failure(repo):
+    # exit 1: the server named by PREFECT_API_URL does not answer (a free port, nothing there)
+    assert run(["new-project", "farm"], cwd=repo).returncode == 0
+    assert run(["new-flow", "farm", "harvest"], cwd=repo).returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    down = run(["prefect", "deployment", "pause", "-p", "farm"], cwd=repo, env=env)
+    assert down.returncode == 1
+    assert down.stderr.startswith(f"error: Prefect server not reachable at http://127.0.0.1:{port}")
 
 
 def test_forced_local_mode_and_a_bad_mode(repo):
