@@ -20,8 +20,8 @@ from scaffold.lint.rules._common import config_file, flow_file
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 FIX_LABEL = {"never": "no", "sometimes": "sometimes", "always": "yes"}
 GROUPS = [("PE", "Files that cannot be checked"), ("PL", "Project layout"),
-          ("PF", "Flow files: projects/<PROJECT>/flows/<FLOW>.py"),
-          ("PD", "Deployments: projects/<PROJECT>/prefect.yaml")]
+          ("PF", "Flow files: `projects/<PROJECT>/flows/<FLOW>.py`"),
+          ("PD", "Deployments: `projects/<PROJECT>/prefect.yaml`")]
 
 HEADER = """\
 # Lint rules
@@ -74,6 +74,11 @@ In the examples, the project is `farm`; a project without a prefect.yaml in an e
 REFERENCE = {"farm/flows/harvest.py": flow_file(), "farm/prefect.yaml": config_file()}
 
 
+def _md(text: str) -> str:
+    """Plain text for Markdown: ``<FLOW>`` would be read as an HTML tag."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _lang(path: str) -> str:
     return {"py": "python", "yaml": "yaml", "yml": "yaml"}.get(path.rsplit(".", 1)[-1], "text")
 
@@ -119,7 +124,7 @@ def render_rule(rule: type[Rule]) -> list[str]:
     doc = inspect.cleandoc(rule.__doc__ or "")
     doc = "\n".join("#" + line if line.startswith("## ") else line for line in doc.splitlines())
     out = [f"## {rule.code} `{rule.name}`", "",
-           f"{rule.summary}. Fixable: {FIX_LABEL[rule.fixable]}.", "", doc, "",
+           f"{_md(rule.summary)}. Fixable: {FIX_LABEL[rule.fixable]}.", "", doc, "",
            "### Examples", ""]
     for example in rule.INVALID:
         out += _example(rule, example, "Invalid")
@@ -135,7 +140,7 @@ def render() -> str:
     for rule in rules:
         anchor = f"{rule.code}-{rule.name}".lower()
         out.append(f"| [{rule.code}](#{anchor}) | `{rule.name}` | {FIX_LABEL[rule.fixable]} | "
-                   f"{rule.summary} |")
+                   f"{_md(rule.summary)} |")
     out += ["", "# Reference project", "",
             "A project that follows every convention; every rule is clean on it.", ""]
     for path, content in REFERENCE.items():

@@ -64,3 +64,12 @@ def test_what_the_generator_writes_is_clean(tmp_path, monkeypatch: pytest.Monkey
     run = lint(root)
     assert (run.exit_code, run.stdout) == (0, ""), run.stdout
     assert run.stderr == "All checks passed (5 files in 2 projects).\n"
+
+
+def test_rules_md_has_no_raw_angle_brackets_outside_code() -> None:
+    import re
+
+    prose = re.sub(r"(`{3,}).*?\1", "", _rendered(), flags=re.DOTALL)  # code blocks
+    prose = re.sub(r"`[^`\n]*`", "", prose)  # code spans
+    prose = re.sub(r"<!--.*?-->", "", prose)
+    assert re.findall(r"<[A-Za-z/]", prose) == []  # would be read as HTML tags

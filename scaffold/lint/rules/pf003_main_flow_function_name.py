@@ -30,7 +30,8 @@ class MainFlowFunctionNameRule(Rule):
     ## Fix
     Rename the function to `<FLOW>_flow`. The autofix renames it and its uses in the file
     (calls, `__main__` block), found by scope analysis; uses in other files are not changed.
-    It is skipped when `<FLOW>_flow` is already taken in the module.
+    It is skipped when `<FLOW>_flow` is already taken in the module. Entrypoints that named
+    the old function are rewritten by PD004 in the same `--fix` run.
     """
 
     code = "PF003"
