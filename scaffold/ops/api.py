@@ -151,15 +151,30 @@ def check_reachable(target: ApiTarget, timeout: float | None = None) -> None:
 
 
 @contextlib.asynccontextmanager
-async def client_session(target: ApiTarget) -> AsyncIterator[Any]:
+async def client_session(target: ApiTarget, client_class: type | None = None
+                         ) -> AsyncIterator[Any]:
     """One PrefectClient for the whole command, also returned by prefect's own ``get_client()``
-    (so Prefect's deploy code path reuses it instead of opening a client per call)."""
+    (so Prefect's deploy code path reuses it instead of opening a client per call).
+
+    ``client_class``: a PrefectClient subclass to use instead (built as ``get_client`` does).
+    """
     from prefect.context import AsyncClientContext
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_AUTH_STRING,
+        PREFECT_API_KEY,
+        PREFECT_API_URL,
+        temporary_settings,
+    )
 
     # Settings, not only os.environ: prefect may already be imported (tests, one process).
     with temporary_settings(updates={PREFECT_API_URL: target.url}):
-        async with AsyncClientContext() as ctx:
+        if client_class is None:
+            ctx = AsyncClientContext()
+        else:
+            client = client_class(target.url, auth_string=PREFECT_API_AUTH_STRING.value(),
+                                  api_key=PREFECT_API_KEY.value())
+            ctx = AsyncClientContext.model_construct(client=client)
+        async with ctx:
             yield ctx.client
 
 

@@ -102,10 +102,11 @@ async def _deploy(repo: Repo, selected: list[Deployment], pause: bool, target: a
     for dep in selected:
         by_project.setdefault(dep.project, []).append(dep)
     outcomes: list[Outcome] = []
-    with Progress(len(selected), "deploying", stream) as progress:
-        async with api.client_session(target) as client:
+    with Progress(len(selected), "deploying", stream) as progress, _version_info_once():
+        async with api.client_session(target, _deploy_client_class()) as client:
             current = await read_server_deployments(client, [d.name for d in selected])
             on_server = {s.full_name: s for s in current}
+            client.seed_deployments({s.full_name: s.raw for s in current})
             for project, deps in by_project.items():
                 with _in_project(repo.project_dir(project)):
                     configs, actions, problem = _load_config(Path(repo.config_path(project).name))
@@ -117,6 +118,100 @@ async def _deploy(repo: Repo, selected: list[Deployment], pause: bool, target: a
                         outcomes.append(out)
                         progress.done(out.line(), out.ok)
     return outcomes
+
+
+def _deploy_client_class() -> type:
+    """PrefectClient that spares the server the round trips whose answer is already known.
+
+    On the SQLite server every request counts (the deploy is server-bound), and Prefect's
+    deploy code repeats some per deployment. Within one command:
+    - the work pool (read twice per deployment), its online workers (read for a hint that is
+      not printed) and the flow upsert (once per deployment, a write) are asked once;
+    - ``read_deployment_by_name`` is answered once from the bulk read made before deploying
+      (``seed_deployments``); deployments not in it are asked as usual (create path);
+    - ``delete_resource_owned_automations`` is called twice per deployment (by the update and
+      again before creating the triggers' automations); the second is skipped when nothing
+      was created for that deployment since the first (it would delete nothing).
+    What the server ends up with is the same as with one request per call.
+    """
+    from prefect.client.orchestration import PrefectClient
+
+    class DeployClient(PrefectClient):
+        _memo: dict[Any, Any]
+        _seeded: dict[str, Any]
+        _clean: set[str]  # resources whose owned automations were just deleted
+
+        async def _once(self, key: Any, call: Any) -> Any:
+            memo = self.__dict__.setdefault("_memo", {})
+            if key not in memo:
+                memo[key] = await call()  # errors are not remembered: raised each time
+            return memo[key]
+
+        def seed_deployments(self, by_full_name: dict[str, Any]) -> None:
+            self._seeded = dict(by_full_name)
+
+        async def read_deployment_by_name(self, name: str) -> Any:
+            seeded = self.__dict__.get("_seeded", {})
+            if name in seeded:
+                return seeded.pop(name)  # once: a later read of it goes to the server
+            return await super().read_deployment_by_name(name)
+
+        async def delete_resource_owned_automations(self, resource_id: str) -> None:
+            clean = self.__dict__.setdefault("_clean", set())
+            if resource_id in clean:
+                return  # deleted just before and nothing created since: nothing to delete
+            await super().delete_resource_owned_automations(resource_id)
+            clean.add(resource_id)
+
+        async def create_automation(self, automation: Any) -> Any:
+            clean = self.__dict__.setdefault("_clean", set())
+            owner = getattr(automation, "owner_resource", None)
+            if owner:
+                clean.discard(owner)
+            else:
+                clean.clear()  # cannot tell whose it is: delete for real from now on
+            return await super().create_automation(automation)
+
+        async def read_work_pool(self, work_pool_name: str) -> Any:
+            parent = super().read_work_pool
+            return await self._once(("pool", work_pool_name), lambda: parent(work_pool_name))
+
+        async def read_workers_for_work_pool(self, work_pool_name: str, *args: Any,
+                                             **kwargs: Any) -> Any:
+            parent = super().read_workers_for_work_pool
+            key = ("workers", work_pool_name, repr(args), repr(kwargs))
+            return await self._once(key, lambda: parent(work_pool_name, *args, **kwargs))
+
+        async def create_flow_from_name(self, flow_name: str) -> Any:
+            parent = super().create_flow_from_name
+            return await self._once(("flow", flow_name), lambda: parent(flow_name))
+
+    return DeployClient
+
+
+@contextlib.contextmanager
+def _version_info_once() -> Iterator[None]:
+    """Prefect infers a deployment's version from git on every deployment (up to nine `git`
+    processes each); in one command from one checkout the answer is the same, so it is asked
+    once per folder and version type and copied."""
+    import copy
+
+    from prefect.deployments import runner
+
+    original = runner.get_inferred_version_info
+    memo: dict[tuple[str, Any], Any] = {}
+
+    async def once(version_type: Any = None) -> Any:
+        key = (os.getcwd(), version_type)
+        if key not in memo:
+            memo[key] = await original(version_type)
+        return copy.deepcopy(memo[key])  # prefect sets .version on the object it gets
+
+    runner.get_inferred_version_info = once
+    try:
+        yield
+    finally:
+        runner.get_inferred_version_info = original
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ class ServerDeployment:
     flow_name: str
     paused: bool
     schedules: list[Any] = field(default_factory=list)  # prefect DeploymentSchedule
+    raw: Any = None  # prefect DeploymentResponse
 
     @property
     def full_name(self) -> str:
@@ -75,7 +76,7 @@ async def read_server_deployments(client: Any, names: list[str] | None = None
                                         limit=PAGE)
         flow_names.update({f.id: f.name for f in flows})
     return [ServerDeployment(d.id, d.name, d.flow_id, flow_names.get(d.flow_id, "?"),
-                             bool(d.paused), list(d.schedules or [])) for d in raw]
+                             bool(d.paused), list(d.schedules or []), d) for d in raw]
 
 
 class Matcher:

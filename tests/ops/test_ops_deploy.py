@@ -1,0 +1,280 @@
+"""`cli prefect deploy` against a real Prefect server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from ops_helpers import PREFECT, generate, run, run_process
+
+from scaffold import yamledit
+
+pytestmark = pytest.mark.integration
+
+WINTER, SUMMER = "farm__harvest_flow/farm__harvest__winter", "farm__harvest_flow/farm__harvest__summer"
+ORDERS = "dw__load_flow/dw__load__orders"
+
+
+@pytest.fixture
+def farm(repo: Path, server) -> Path:
+    generate(repo, "farm", "harvest", "season=winter", "season=summer")
+    return repo
+
+
+@pytest.fixture
+def two_projects(farm: Path) -> Path:
+    generate(farm, "dw", "load", "table=orders")
+    return farm
+
+
+def test_deploy_by_project(farm: Path, server):
+    result = run("prefect", "deploy", "-p", "farm", root=farm)
+    assert result.exit_code == 0, result.output + result.stderr
+    on_server = server.deployments()
+    assert set(on_server) == {WINTER, SUMMER}
+    winter = on_server[WINTER]
+    assert winter.parameters == {"season": "winter"}
+    assert on_server[SUMMER].parameters == {"season": "summer"}
+    assert winter.paused is False
+    assert winter.work_pool_name == "default-pool"
+    assert winter.entrypoint == "flows/harvest.py:harvest_flow"
+    assert winter.tags == ["farm"]
+    # pull steps stay templated: the worker resolves $SCAFFOLD_ROOT at run time
+    assert winter.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
+        "directory": "{{ $SCAFFOLD_ROOT }}/projects/farm"}}]
+    assert "season" in winter.parameter_openapi_schema["properties"]
+    # progress lines (plain: not a terminal), then the summary table
+    lines = result.output.splitlines()
+    assert lines[0] == "[1/2] farm__harvest__winter: created, active"
+    assert lines[1] == "[2/2] farm__harvest__summer: created, active"
+    assert "2 of 2 deployed to " + server.api_url in result.output
+    assert not (farm / "projects" / "farm" / ".prefect").exists()
+
+
+def test_deploy_never_writes_prefect_yaml(farm: Path, server):
+    path = farm / "projects" / "farm" / "prefect.yaml"
+    before = path.read_bytes()
+    assert run("prefect", "deploy", "-p", "farm", root=farm).exit_code == 0
+    assert run("prefect", "deploy", "-p", "farm", root=farm).exit_code == 0
+    assert path.read_bytes() == before
+
+
+def test_deploy_by_name_and_both(two_projects: Path, server):
+    result = run("prefect", "deploy", "-d", "farm__harvest__winter", root=two_projects)
+    assert result.exit_code == 0, result.stderr
+    assert set(server.deployments()) == {WINTER}
+    result = run("prefect", "deploy", "-p", "dw", "-d", "farm__harvest__summer",
+                 root=two_projects)
+    assert result.exit_code == 0, result.stderr
+    assert set(server.deployments()) == {WINTER, SUMMER, ORDERS}
+    assert "2 of 2 deployed" in result.output
+
+
+def test_deploy_several_projects(two_projects: Path, server):
+    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects)
+    assert result.exit_code == 0, result.stderr
+    assert set(server.deployments()) == {WINTER, SUMMER, ORDERS}
+    assert not any(server.paused().values())
+
+
+def test_deploy_pause_flag_creates_paused(farm: Path, server):
+    result = run("prefect", "deploy", "-d", "farm__harvest__winter", "--pause", root=farm)
+    assert result.exit_code == 0, result.stderr
+    assert "created, paused (--pause)" in result.output
+    assert server.paused() == {WINTER: True}
+
+
+def test_redeploy_keeps_pause_state(farm: Path, server):
+    assert run("prefect", "deploy", "-p", "farm", root=farm).exit_code == 0
+    server.set_paused(SUMMER, True)
+    result = run("prefect", "deploy", "-p", "farm", root=farm)
+    assert result.exit_code == 0, result.stderr
+    assert server.paused() == {WINTER: False, SUMMER: True}
+    assert "farm__harvest__summer: updated, paused (kept)" in result.output
+    assert "farm__harvest__winter: updated, active (kept)" in result.output
+    assert "stay paused" in result.output and "cli prefect deployment resume" in result.output
+
+    # --pause pauses the active one too
+    assert run("prefect", "deploy", "-p", "farm", "--pause", root=farm).exit_code == 0
+    assert server.paused() == {WINTER: True, SUMMER: True}
+
+    # prefect.yaml's own `paused` wins over the server's state
+    path = farm / "projects" / "farm" / "prefect.yaml"
+    text = path.read_text()
+    entries = yaml.safe_load(text)["deployments"]
+    entries[1] = {**entries[1], "paused": False}
+    text = yamledit.remove_deployments(text, ["farm__harvest__summer"])
+    path.write_text(yamledit.insert_deployments(text, [entries[1]]))
+    result = run("prefect", "deploy", "-p", "farm", root=farm)
+    assert result.exit_code == 0, result.stderr
+    assert "farm__harvest__summer: updated, active (prefect.yaml)" in result.output
+    assert server.paused() == {WINTER: True, SUMMER: False}
+
+
+def test_unknown_names_deploy_nothing(two_projects: Path, server):
+    result = run("prefect", "deploy", "-p", "farm", "-d", "farm__harvest__wintr",
+                 root=two_projects)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "unknown deployment 'farm__harvest__wintr'" in result.stderr
+    assert "farm__harvest__winter" in result.stderr  # the near match
+    result = run("prefect", "deploy", "-p", "farmm", root=two_projects)
+    assert result.exit_code == 2 and "'farm'" in result.stderr
+    assert server.deployments() == {}
+    result = run("prefect", "deploy", root=two_projects)
+    assert result.exit_code == 2 and "-p PROJECT" in result.stderr
+
+
+def test_failing_flow_file_fails_alone(farm: Path, server):
+    generate(farm, "farm", "broken")
+    flow_file = farm / "projects" / "farm" / "flows" / "broken.py"
+    flow_file.write_text("raise RuntimeError('boom at import')\n" + flow_file.read_text())
+    result = run("prefect", "deploy", "-p", "farm", root=farm)
+    assert result.exit_code == 1
+    assert set(server.deployments()) == {WINTER, SUMMER}
+    assert "farm__broken: FAILED:" in result.output and "boom at import" in result.output
+    assert "farm/farm__broken:" in result.stderr and "boom at import" in result.stderr
+    assert "error: 1 of 3 deployments failed" in result.stderr
+
+
+def test_missing_work_pool_is_explained(repo: Path, server):
+    generate(repo, "farm", "harvest")
+    path = repo / "projects" / "farm" / "prefect.yaml"
+    path.write_text(path.read_text().replace("name: default-pool", "name: no-such-pool", 1))
+    result = run("prefect", "deploy", "-p", "farm", root=repo)
+    assert result.exit_code == 1
+    assert "no-such-pool" in result.stderr and "work-pool create" in result.stderr
+    assert server.deployments() == {}
+
+
+PROJECT_YAML = """\
+name: machinery
+prefect-version: 3.9.1
+pull:
+- prefect.deployments.steps.set_working_directory:
+    directory: '{{ $SCAFFOLD_ROOT }}/projects/machinery'
+definitions:
+  pool: &pool
+    name: default-pool
+    job_variables:
+      env:
+        STAGE: "{{ $MACHINERY_STAGE }}"
+deployments:
+- name: machinery__job__a
+  description: with everything
+  version: "1.2"
+  entrypoint: flows/job.py:job_flow
+  parameters:
+    n: 3
+    label: "{{ $MACHINERY_STAGE }}-a"
+  work_pool: *pool
+  concurrency_limit: 2
+  schedules:
+  - cron: "0 6 * * *"
+    timezone: Europe/Paris
+  - interval: 3600
+    active: false
+  tags: [machinery, "{{ $MACHINERY_STAGE }}"]
+  enforce_parameter_schema: false
+  triggers:
+  - type: event
+    enabled: true
+    match:
+      prefect.resource.id: my.resource.*
+    expect:
+    - my.event
+    parameters:
+      label: "{{ event.name }}"
+- name: machinery__job__b
+  entrypoint: flows/job.py:job_flow
+  work_pool:
+    name: default-pool
+  schedules: []
+"""
+
+JOB_FLOW = '''\
+from prefect import flow
+
+
+@flow(name="machinery__job_flow", description="The job.")
+def job_flow(n: int = 1, label: str = "x") -> str:
+    return label * n
+'''
+
+COMPARED = ("parameters", "description", "version", "tags", "work_pool_name",
+            "work_queue_name", "job_variables", "pull_steps", "entrypoint", "path",
+            "concurrency_limit", "enforce_parameter_schema", "parameter_openapi_schema",
+            "paused")
+
+
+def _shape(dep) -> dict:
+    dumped = dep.model_dump(mode="json")
+    data = {key: dumped[key] for key in COMPARED}
+    # an interval schedule is anchored at the time of the deploy: compare the rest
+    data["schedules"] = sorted(
+        (str({k: v for k, v in s["schedule"].items() if k != "anchor_date"}), s["active"],
+         s["slug"]) for s in dumped["schedules"])
+    return data
+
+
+def test_same_result_as_prefect_deploy(repo: Path, server, monkeypatch: pytest.MonkeyPatch):
+    """Prefect's own machinery: what `prefect deploy --all` stores is what we store
+    (schedules, job variables, templating, triggers, concurrency, schema, pull steps)."""
+    project = repo / "projects" / "machinery"
+    (project / "flows").mkdir(parents=True)
+    (project / "flows" / "job.py").write_text(JOB_FLOW)
+    (project / "prefect.yaml").write_text(PROJECT_YAML)
+    monkeypatch.setenv("MACHINERY_STAGE", "prod")
+    # with SCAFFOLD_ROOT set, prefect resolves the pull step's {{ $SCAFFOLD_ROOT }} at deploy
+    # time (else the worker does at run time): the same for both
+    monkeypatch.setenv("SCAFFOLD_ROOT", str(repo))
+
+    native = run_process([PREFECT, "deploy", "--all"], cwd=project, env=dict(os.environ))
+    assert native.returncode == 0, native.stdout + native.stderr
+    theirs = server.deployments()
+    their_automations = {n: server.automations_of(d.id) for n, d in theirs.items()}
+    server.clear()
+
+    result = run("prefect", "deploy", "-p", "machinery", root=repo)
+    assert result.exit_code == 0, result.output + result.stderr
+    ours = server.deployments()
+    assert set(ours) == set(theirs) == {"machinery__job_flow/machinery__job__a",
+                                        "machinery__job_flow/machinery__job__b"}
+    for name in ours:
+        assert _shape(ours[name]) == _shape(theirs[name]), name
+        ours_auto = server.automations_of(ours[name].id)
+        assert [(a.name, a.trigger.model_dump(exclude={"id"}),
+                 [x.model_dump(exclude={"deployment_id"}) for x in a.actions])
+                for a in ours_auto] == [
+                (a.name, a.trigger.model_dump(exclude={"id"}),
+                 [x.model_dump(exclude={"deployment_id"}) for x in a.actions])
+                for a in their_automations[name]]
+    a = ours["machinery__job_flow/machinery__job__a"]
+    assert a.pull_steps[0]["prefect.deployments.steps.set_working_directory"] == {
+        "directory": f"{repo}/projects/machinery"}
+    assert a.job_variables == {"env": {"STAGE": "prod"}}
+    assert a.parameters == {"n": 3, "label": "prod-a"}
+    assert len(server.automations_of(a.id)) == 1
+
+    # redeploy: the trigger's automation is replaced, not duplicated; dropping the trigger
+    # from prefect.yaml removes it
+    assert run("prefect", "deploy", "-p", "machinery", root=repo).exit_code == 0
+    assert len(server.automations_of(a.id)) == 1
+    text = (project / "prefect.yaml").read_text()
+    (project / "prefect.yaml").write_text(text[: text.index("  triggers:")]
+                                          + text[text.index("- name: machinery__job__b"):])
+    assert run("prefect", "deploy", "-p", "machinery", root=repo).exit_code == 0
+    assert server.automations_of(a.id) == []
+
+
+def test_invalid_prefect_yaml_fails_its_project_only(two_projects: Path, server):
+    path = two_projects / "projects" / "dw" / "prefect.yaml"
+    text = path.read_text()
+    assert "push: null" in text
+    path.write_text(text.replace("push: null", "push: 42"))  # prefect's schema: a list of steps
+    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects)
+    assert result.exit_code == 1, result.output
+    assert set(server.deployments()) == {WINTER, SUMMER}
+    assert "dw__load__orders: FAILED: invalid prefect.yaml" in result.output
