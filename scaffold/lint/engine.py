@@ -156,15 +156,16 @@ class Linter:
         targets: list[Target] = []
         infos: dict[str, ProjectInfo] = {}
         excluded: set[str] = set()
+        root = str(self.root)  # os.path on strings: pathlib costs ~10 us a join, x thousands
         for project in repo.projects():
             base = f"{projects_dir}/{project}"
             if self.config.excluded(base):
                 continue
-            folder = self.root / base
-            has_config = (folder / naming.CONFIG_FILE).is_file()
-            flows_dir = folder / naming.FLOWS_DIR
-            stems = repo.flows(project)
-            infos[project] = ProjectInfo(project, base, has_config, flows_dir.is_dir(), stems)
+            folder = os.path.join(root, base)
+            has_config = os.path.isfile(os.path.join(folder, naming.CONFIG_FILE))
+            has_flows = os.path.isdir(os.path.join(folder, naming.FLOWS_DIR))
+            stems = repo.flows(project) if has_flows else []
+            infos[project] = ProjectInfo(project, base, has_config, has_flows, stems)
             config_path = f"{base}/{naming.CONFIG_FILE}"
             if has_config and not self.config.excluded(config_path):
                 targets.append(Target(config_path, "config", project))
@@ -184,11 +185,12 @@ class Linter:
         keys: dict[str, bytes] = {}
         run_key = hashlib.blake2b(self.config.projects.encode(), digest_size=16)
         run_key.update(repr((sorted(infos.items()), sorted(excluded))).encode())
+        root = str(self.root)
         for target in targets:
             data = overlay.get(target.path)
             if data is None:
                 try:
-                    with open(self.root / target.path, "rb") as fh:
+                    with open(os.path.join(root, target.path), "rb") as fh:
                         data = fh.read()
                 except OSError as err:
                     data = None
