@@ -46,6 +46,8 @@ class NamingError(UsageError):
 
 def suggest(value: str) -> str:
     """A best-effort valid name close to ``value`` (may be empty)."""
+    if not isinstance(value, str):
+        return ""
     text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
     text = re.sub(r"[^a-z0-9]+", "_", text)

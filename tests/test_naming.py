@@ -148,6 +148,9 @@ def test_hints_are_valid_names_of_their_kind(value):
 @pytest.mark.parametrize("value", [None, 3, b"farm", ["farm"]])
 def test_non_strings_are_invalid(value):
     assert not is_valid_part(value)
+    for validate in VALIDATORS:
+        with pytest.raises(NamingError):
+            validate(value)
     assert parse_deployment_name(value) is None
     assert parse_flow_name(value) is None
     assert parse_entrypoint(value) is None
