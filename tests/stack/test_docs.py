@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import re
 import shutil
@@ -18,7 +20,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from docs_commands import Names, anchors, commands, links, spare_needs
 from stack_files import (
     ENV_EXAMPLE,
@@ -91,51 +92,70 @@ def _cli(env: dict[str, str], root: Path, argv: list[str]) -> tuple[int, str]:
 
 
 def _scratch_repo(root: Path, env: dict[str, str], spare_projects: int,
-                  spare_deployments: int) -> Names:
-    """The repository's own projects/ (the docs use dw_tutorial) plus generated ones."""
+                  spare_deployments: int) -> tuple[Names, list[str]]:
+    """The repository's own projects/ (the docs use dw_tutorial) plus generated ones, named
+    ``docs_*`` so that they do not meet other tests' deployments on the shared server."""
     shutil.copytree(REPO / "projects", root / "projects")
 
     def cli(*args: str) -> None:
         code, output = _cli(env, root, list(args))
         assert code == 0, f"cli {' '.join(args)}:\n{output}"
 
-    cli("new-project", "farm")
-    cli("new-flow", "farm", "harvest", "--param", "season=winter", "--param", "season=summer")
-    cli("new-project", "dairy")
-    cli("new-flow", "dairy", "milk")
+    cli("new-project", "docs_farm")
+    cli("new-flow", "docs_farm", "harvest", "--param", "season=winter", "--param", "season=summer")
+    cli("new-project", "docs_dairy")
+    cli("new-flow", "docs_dairy", "milk")
     # Deleting commands get names of their own: a project for each -p, a deployment for each -d.
-    spare_p = [f"spare{n}" for n in range(1, spare_projects + 1)]
+    spare_p = [f"docs_spare{n}" for n in range(1, spare_projects + 1)]
     for project in spare_p:
         cli("new-project", project)
         cli("new-flow", project, "job")
-    cli("new-project", "spare")
+    cli("new-project", "docs_spare")
     values = [f"n{n}" for n in range(1, spare_deployments + 1)]
-    cli("new-flow", "spare", "job", *[a for v in values for a in ("--param", f"key={v}")])
-    return Names(["farm", "dairy"], ["farm__harvest__winter", "dairy__milk"], spare_p,
-                 [naming.deployment_name("spare", "job", v) for v in values])
+    cli("new-flow", "docs_spare", "job", *[a for v in values for a in ("--param", f"key={v}")])
+    names = Names(["docs_farm", "docs_dairy"], ["docs_farm__harvest__winter", "docs_dairy__milk"],
+                  spare_p, [naming.deployment_name("docs_spare", "job", v) for v in values])
+    return names, ["docs_farm", "docs_dairy", "docs_spare", *spare_p]
+
+
+def _on_server(env: dict[str, str], root: Path, projects: list[str]) -> set[str]:
+    """Names of the deployments of ``projects`` that the server has (per `cli status --json`)."""
+    code, output = _cli(env, root, ["status", "--json", *[a for p in projects for a in ("-p", p)]])
+    assert code == 0, output
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("on_server") is True and isinstance(node.get("name"), str):
+                found.add(node["name"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(output))
+    return found
 
 
 @pytest.mark.integration
-def test_every_command_in_prefect_md_runs(tmp_path):
-    from prefect_server import PrefectServer
+def test_every_command_in_prefect_md_runs(prefect_server, tmp_path):
+    from scaffold.ops.embedded import ensure_process_pool
 
     cmds = commands(PREFECT_MD.read_text())
     root = tmp_path / "repo"
-    with PrefectServer() as server:
-        env = {**server.env, "COLUMNS": "200"}
-        names = _scratch_repo(root, env, *spare_needs(cmds))
-        # As on the team's server: the work pool exists (prefect-worker, or `cli server start`,
-        # creates it) and every project is deployed; the commands then act on that.
-        pool = read_env_file(ENV_EXAMPLE)["PREFECT_WORK_POOL"]
-        code, output = _cli(env, root, ["prefect", "work-pool", "create", "--type", "process",
-                                        pool])
-        assert code == 0, output
-        projects = sorted(p.name for p in (root / "projects").iterdir())
-        code, output = _cli(env, root, ["prefect", "deploy",
-                                        *[arg for p in projects for arg in ("-p", p)]])
-        assert code == 0, output
+    env = {**prefect_server.env, "COLUMNS": "200"}
+    names, projects = _scratch_repo(root, env, *spare_needs(cmds))
+    selection = [arg for p in projects for arg in ("-p", p)]
+    # As on the team's server: the work pool exists (prefect-worker, or `cli server start`,
+    # creates it) and the projects are deployed; the commands then act on that.
+    ensure_process_pool(prefect_server.api_url, read_env_file(ENV_EXAMPLE)["PREFECT_WORK_POOL"])
+    code, output = _cli(env, root, ["prefect", "deploy", *selection])
+    assert code == 0, output
+    before = _on_server(env, root, projects)
+    try:
         failures = []
-        ran = []
+        deleted: set[str] = set()
         seen: set[str] = set()
         for command in cmds:
             if not command.destructive and "FLOW_NAME" not in command.argv:
@@ -143,23 +163,24 @@ def test_every_command_in_prefect_md_runs(tmp_path):
                     continue  # the same harmless command shown twice
                 seen.add(command.text)
             argv = names.fill(command)
-            ran.append((command, argv))
             code, output = _cli(env, root, argv[1:])
             if code != 0:
                 failures.append(f"docs/prefect.md:{command.line}: {command.text}\n  ran: "
                                 f"{' '.join(argv)}\n  exit {code}\n{output[-3000:]}")
-        assert not failures, "\n\n".join(failures)
-        # The names were real: what the deleting commands named is gone from the server, and
-        # from prefect.yaml where --prune-config said so.
-        for command, argv in ran:
             if command.destructive:
-                named = [argv[i + 1] for i, a in enumerate(argv) if a in ("-d", "-p")]
-                assert not any(n in names.shared for n in named), (command.text, argv)
-                if "--prune-config" in argv and "-p" in argv:
-                    project = argv[argv.index("-p") + 1]
-                    config = root / "projects" / project / "prefect.yaml"
-                    data = yaml.safe_load(config.read_text())
-                    assert not data.get("deployments"), argv
+                for flag, value in itertools.pairwise(argv):
+                    if flag == "-d":
+                        deleted.add(value)
+                    elif flag == "-p":
+                        deleted |= {d for d in before if d.startswith(value + naming.SEP)}
+        assert not failures, "\n\n".join(failures)
+        # The placeholders became real names: what the deleting commands named is gone, the
+        # rest is still there.
+        assert deleted and deleted < before
+        assert _on_server(env, root, projects) == before - deleted
+    finally:
+        # Leave the shared server as it was found.
+        _cli(env, root, ["prefect", "deployment", "delete", "--prune-flows", *selection])
     # The executable itself, once: what the page shows is a shell command.
     version = subprocess.run([CLI, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.startswith("cli, version")
