@@ -108,9 +108,8 @@ def instructions_template(text: str) -> dict[str, Any]:
         stripped = line.strip()
         if not stripped.startswith("#"):
             break
-        body = stripped[1:]
-        body = body[1:] if body.startswith(" ") else body
-        if body.startswith("- name:") or (block and (body.startswith("  ") or body.startswith("#"))):
+        body = stripped[1:].removeprefix(" ")
+        if body.startswith("- name:") or (block and body.startswith(("  ", "#"))):
             block.append(body)
         elif block:
             break

@@ -38,7 +38,7 @@ def render(template: Path, data: dict[str, Any]) -> dict[str, bytes]:
         try:
             copier.run_copy(str(template), tmp, data=data, defaults=True, overwrite=True,
                             quiet=True, unsafe=False, skip_tasks=True, vcs_ref=None)
-        except Exception as err:  # copier raises many types; all mean "template problem"
+        except Exception as err:  # noqa: BLE001 - copier raises many types; all mean "template problem"
             raise UsageError(f"rendering {template} failed: {type(err).__name__}: {err}") from None
         out: dict[str, bytes] = {}
         base = Path(tmp)
