@@ -11,9 +11,9 @@ Everything works without it. Keys::
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,12 @@ class LintConfig:
         return False
 
 
+def _close(value: str, choices: Iterable[str]) -> list[str]:
+    import difflib  # only on an error: ~5 ms to import
+
+    return difflib.get_close_matches(value, list(choices), n=1)
+
+
 def _read_pyproject(path: Path) -> dict | None:
     """The [tool.scaffold.lint] table, None when there is none; UsageError on bad TOML."""
     try:
@@ -70,7 +76,7 @@ def parse_config(table: dict, path: Path) -> LintConfig:
     config = LintConfig(source=path)
     for key, value in table.items():
         if key not in KEYS:
-            close = difflib.get_close_matches(key, KEYS, n=1)
+            close = _close(key, KEYS)
             hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(KEYS)}"
             raise UsageError(f"unknown key {key!r} in {SECTION}{hint}", path=path)
         if key == "projects":
@@ -128,7 +134,7 @@ def expand(all_codes: list[str], selectors: list[str], what: str) -> set[str]:
             matched = set(all_codes) if sel == "ALL" else {c for c in all_codes
                                                              if c.startswith(sel)}
             if not matched:
-                close = difflib.get_close_matches(sel, all_codes, n=1)
+                close = _close(sel, all_codes)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise UsageError(f"unknown rule code {sel!r} in {what}{hint}; "
                                  "`cli lint --list-rules` lists the rules")
