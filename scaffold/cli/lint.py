@@ -4,38 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
-
-from scaffold.errors import UsageError
-
-
-def _resolve_paths(root: Path, projects: str, raw: tuple[str, ...]) -> list[str] | None:
-    """Root-relative POSIX prefixes to report; None for everything."""
-    if not raw:
-        return None
-    out: list[str] = []
-    for given in raw:
-        path = Path(given)
-        full = (path if path.is_absolute() else Path.cwd() / path).resolve()
-        try:
-            rel = full.relative_to(root).as_posix()
-        except ValueError:
-            raise UsageError(f"{given}: outside the repository {root}; pass paths inside it "
-                             "(or --root)") from None
-        if not full.exists():
-            raise UsageError(f"{given}: no such file or folder")
-        if rel == ".":
-            return None
-        if rel == projects or rel.startswith(projects + "/"):
-            out.append(rel)
-        elif projects.startswith(rel + "/"):
-            return None  # a folder above projects/: everything
-        else:
-            raise UsageError(f"{given}: not in {projects}/; cli lint checks "
-                             f"{projects}/<PROJECT>/prefect.yaml and flows/")
-    return out
 
 
 def _codes(config, select: tuple[str, ...], ignore: tuple[str, ...]) -> set[str]:
@@ -86,7 +56,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
 
     root, config = config_mod.discover((ctx.obj or {}).get("root"))
     linter = Linter(root, config, codes=_codes(config, select, ignore),
-                    paths=_resolve_paths(root, config.projects, paths), use_cache=not no_cache)
+                    paths=config_mod.resolve_paths(root, config.projects, paths), use_cache=not no_cache)
     reporter = Reporter(root)
     if fix or diff:
         outcome = linter.fix(write=not diff)

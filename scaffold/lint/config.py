@@ -155,3 +155,34 @@ def active_codes(all_codes: list[str], config: LintConfig, select: list[str] | N
                   else expand(all_codes, config.select, f"'select' in {where}"))
         active -= configured_ignore
     return active - expand(all_codes, ignore or [], "--ignore")
+
+
+def resolve_paths(root: Path, projects: str, raw: tuple[str, ...]) -> list[str] | None:
+    """The PATH arguments as root-relative POSIX prefixes to report; None for everything.
+
+    Relative paths are from the current folder; each must exist, inside the repository and
+    inside (or above) the projects folder.
+    """
+    if not raw:
+        return None
+    out: list[str] = []
+    for given in raw:
+        path = Path(given)
+        full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+        try:
+            rel = full.relative_to(root).as_posix()
+        except ValueError:
+            raise UsageError(f"{given}: outside the repository {root}; pass paths inside it "
+                             "(or --root)") from None
+        if not full.exists():
+            raise UsageError(f"{given}: no such file or folder")
+        if rel == ".":
+            return None
+        if rel == projects or rel.startswith(projects + "/"):
+            out.append(rel)
+        elif projects.startswith(rel + "/"):
+            return None  # a folder above projects/: everything
+        else:
+            raise UsageError(f"{given}: not in {projects}/; cli lint checks "
+                             f"{projects}/<PROJECT>/prefect.yaml and flows/")
+    return out
