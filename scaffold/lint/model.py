@@ -111,7 +111,8 @@ class FlowSummary:
     functions: dict[str, int] = field(default_factory=dict)  # top-level def name -> line
     tasks: int = 0  # functions decorated with @task
     main_calls: tuple[str, ...] = ()  # names called under ``if __name__ == "__main__":``
-    other_calls: frozenset[str] = frozenset()  # names called anywhere else
+    # names called outside __main__; only filled when several flows make the main one ambiguous
+    other_calls: frozenset[str] = frozenset()
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
 
     @property
@@ -129,9 +130,10 @@ class FlowSummary:
         return found[0] if len(found) == 1 else None
 
     def main_candidate(self) -> FlowFunc | None:
-        """The function meant as the main flow: ``<flow>_flow``, else the one flow that is
-        not misnamed on purpose (one top-level flow; else the one with the expected name=;
-        else the one run under ``__main__``; else the one no other code calls)."""
+        """The function meant as the main flow: ``<flow>_flow``; else, of the module-level
+        flows, the only one, else the one whose name= is the expected one, else the one run
+        under ``__main__``, else the one no other code calls. None when no single function
+        is left, or when ``<flow>_flow`` exists but is not a flow."""
         main = self.main_flow()
         if main is not None:
             return main
