@@ -1,0 +1,239 @@
+"""Pass-through to the prefect CLI, server down, the embedded server, API URL resolution."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from ops_helpers import CLI, PREFECT, generate, run, run_process
+
+from scaffold.ops import api
+from scaffold.ops.embedded import Embedded, _group_alive
+
+# -- pass-through --------------------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_pass_through_same_output_and_exit_code(repo: Path, server):
+    generate(repo, "farm", "harvest", "season=winter", "season=summer")
+    assert run("prefect", "deploy", "-p", "farm", root=repo).exit_code == 0
+    cases = [["deployments", "ls"], ["deployment", "ls"], ["flows", "ls"],
+             ["deployment", "inspect", "nosuch/nosuch"], ["no-such-command"],
+             ["deployment", "ls", "--help"], ["version"]]
+    env = {**os.environ, "COLUMNS": "250"}  # rich tables of prefect: no wrapped names
+
+    def both(args: list[str]) -> tuple:
+        ours = run_process([CLI, "prefect", *args], cwd=repo, env=env)
+        theirs = run_process([PREFECT, *args], cwd=repo, env=env)
+        return args, ours, theirs
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(both, cases))
+    for args, ours, theirs in results:
+        assert ours.returncode == theirs.returncode, (args, ours.stderr, theirs.stderr)
+        if args != ["version"]:  # version prints its own timing-free facts, but wide tables
+            assert ours.stdout.split() == theirs.stdout.split(), args
+    codes = {tuple(a): o.returncode for a, o, _ in results}
+    assert codes[("deployments", "ls")] == 0 and codes[("flows", "ls")] == 0
+    assert codes[("deployment", "inspect", "nosuch/nosuch")] != 0
+    assert codes[("no-such-command",)] != 0
+    listing = {tuple(a): o.stdout for a, o, _ in results}[("deployments", "ls")]
+    assert "farm__harvest_flow/farm__harvest__winter" in listing
+
+
+@pytest.mark.integration
+def test_pass_through_uses_the_embedded_default(repo: Path, server, monkeypatch):
+    """Without PREFECT_API_URL, `cli prefect ...` talks to the embedded server's URL."""
+    generate(repo, "farm", "harvest")
+    assert run("prefect", "deploy", "-p", "farm", root=repo).exit_code == 0
+    port = server.api_url.rsplit(":", 1)[1].split("/")[0]
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(SCAFFOLD_SERVER_PORT=port, COLUMNS="250")
+    out = run_process([CLI, "prefect", "deployment", "ls"], cwd=repo, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "farm__harvest_flow/farm__harvest" in out.stdout
+
+
+def test_help_lists_ours_and_pass_through(repo: Path):
+    result = run("prefect", "--help", root=repo)
+    assert result.exit_code == 0
+    for text in ("deploy", "deployment", "Other commands", "cli prefect flows ls"):
+        assert text in result.output
+    result = run("prefect", "deployment", "--help", root=repo)
+    assert result.exit_code == 0
+    for text in ("pause", "resume", "delete", "prefect deployment COMMAND"):
+        assert text in result.output
+    result = run("prefect", "deploy", "--help", root=repo)
+    assert "--pause" in result.output and "-p, --project" in result.output
+
+
+def test_help_does_not_import_prefect(repo: Path):
+    code = ("import sys\nfrom scaffold.cli import main\nfor args in ({}):\n"
+            "    try:\n        main(list(args))\n    except SystemExit:\n        pass\n"
+            "assert 'prefect' not in sys.modules, 'prefect imported'\n")
+    argv = (["--help"], ["prefect", "--help"], ["prefect", "deployment", "--help"],
+            ["prefect", "deploy", "--help"], ["server", "--help"], ["status", "--help"])
+    out = subprocess.run([sys.executable, "-c", code.format(repr(tuple(map(tuple, argv))))],
+                         cwd=repo, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+
+
+# -- server down ---------------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when the block ends
+
+
+@pytest.fixture
+def farm_config(repo: Path) -> Path:
+    generate(repo, "farm", "harvest", "season=winter", "season=summer")
+    return repo
+
+
+COMMANDS = [("prefect", "deploy", "-p", "farm"),
+            ("prefect", "deployment", "pause", "-p", "farm"),
+            ("prefect", "deployment", "resume", "-d", "farm__harvest__winter"),
+            ("prefect", "deployment", "delete", "-p", "farm", "--yes", "--prune-config"),
+            ("status",)]
+
+
+def test_server_down_one_line_exit_1(farm_config: Path, monkeypatch):
+    url = f"http://127.0.0.1:{closed_port()}/api"
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    before = (farm_config / "projects" / "farm" / "prefect.yaml").read_bytes()
+    for args in COMMANDS:
+        start = time.monotonic()
+        result = run(*args, root=farm_config)
+        assert time.monotonic() - start < 5, args
+        assert result.exit_code == 1, (args, result.output, result.stderr)
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith(f"error: Prefect server not reachable at {url} "
+                                        "(connection refused)")
+        assert "cli server start" in result.stderr
+    assert (farm_config / "projects" / "farm" / "prefect.yaml").read_bytes() == before
+
+
+def test_server_down_embedded_default_says_how_to_start(farm_config: Path, monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(closed_port()))
+    start = time.monotonic()
+    out = run_process([CLI, "prefect", "deploy", "-p", "farm"], cwd=farm_config)
+    assert time.monotonic() - start < 10
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.count("\n") == 1
+    assert out.stderr.endswith("; start it with `cli server start`\n")
+
+
+def test_server_not_answering_times_out(farm_config: Path, monkeypatch):
+    """A port that accepts connections but never answers: bounded by SCAFFOLD_API_TIMEOUT."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api"
+        monkeypatch.setenv("PREFECT_API_URL", url)
+        monkeypatch.setenv("SCAFFOLD_API_TIMEOUT", "1")
+        start = time.monotonic()
+        result = run("prefect", "deployment", "pause", "-p", "farm", root=farm_config)
+        assert time.monotonic() - start < 4
+    assert result.exit_code == 1
+    assert f"not reachable at {url} (no answer within 1 s)" in result.stderr
+
+
+# -- API URL resolution --------------------------------------------------------------------------
+
+
+def test_resolution_order(tmp_path: Path):
+    home = tmp_path / "home"
+    home.mkdir()
+    base = {"PREFECT_HOME": str(home)}
+    target = api.resolve_api(base)
+    assert target.url == "http://127.0.0.1:29020/api" and target.source.startswith("embedded")
+    assert api.resolve_api({**base, "SCAFFOLD_SERVER_PORT": "4200"}).url == \
+        "http://127.0.0.1:4200/api"
+    (home / "profiles.toml").write_text(
+        'active = "team"\n[profiles.team]\nPREFECT_API_URL = "http://team:4200/api"\n'
+        '[profiles.other]\nPREFECT_API_URL = "http://other:4200/api"\n')
+    assert api.resolve_api(base).url == "http://team:4200/api"
+    assert api.resolve_api({**base, "PREFECT_PROFILE": "other"}).url == "http://other:4200/api"
+    env = {**base, "PREFECT_API_URL": "http://env:1/api/"}
+    assert api.resolve_api(env) == api.ApiTarget("http://env:1/api", "PREFECT_API_URL")
+    with pytest.raises(api.UsageError):
+        api.embedded_port({"SCAFFOLD_SERVER_PORT": "http"})
+
+
+def test_server_help_documents_resolution(repo: Path):
+    result = run("server", "--help", root=repo)
+    assert result.exit_code == 0
+    for text in ("1. PREFECT_API_URL in the environment", "2. PREFECT_API_URL in the active",
+                 "3. the embedded server: http://127.0.0.1:29020/api", "http://localhost:29020"):
+        assert text in result.output
+
+
+# -- the embedded server -----------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_embedded_server_start_status_stop(repo: Path, monkeypatch):
+    """`cli server start|status|stop` with the real `prefect server start` (own port)."""
+    from prefect_server import free_port
+
+    port = free_port()
+    monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(port))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    emb = Embedded(repo)
+    try:
+        out = run_process([CLI, "server", "start"], cwd=repo, timeout=150)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert f"started (pid {emb.pid()}) at http://127.0.0.1:{port}/api" in out.stdout
+        assert "created the process work pool 'default-pool'" in out.stdout
+        assert f"dashboard: http://localhost:{port}" in out.stdout
+        assert "cli server stop" in out.stdout
+        assert (repo / ".prefect" / "server.pid").exists()
+        assert (repo / ".prefect" / "server.log").exists()
+        assert list((repo / ".prefect").glob("*.db"))  # SQLite under <root>/.prefect
+
+        again = run("server", "start", root=repo)
+        assert again.exit_code == 0 and "already running" in again.output
+        status = run("server", "status", root=repo)
+        assert status.exit_code == 0 and "healthy" in status.output
+        assert f"operations use: http://127.0.0.1:{port}/api" in status.output
+
+        # the operations use it without PREFECT_API_URL
+        generate(repo, "farm", "harvest")
+        result = run("prefect", "deploy", "-p", "farm", root=repo)
+        assert result.exit_code == 0, result.output + result.stderr
+        assert f"deployed to http://127.0.0.1:{port}/api" in result.output
+        pid = emb.pid()
+    finally:
+        stopped = run("server", "stop", root=repo)
+    assert stopped.exit_code == 0 and f"stopped (pid {pid})" in stopped.output
+    assert not _group_alive(pid)  # the whole process group is gone (zombies aside)
+    assert not (repo / ".prefect" / "server.pid").exists()
+    status = run("server", "status", root=repo)
+    assert status.exit_code == 1 and "not running" in status.output
+    assert run("server", "stop", root=repo).output.strip() == "Prefect server not running"
+
+
+def test_stop_ignores_a_stale_pid_file(repo: Path, monkeypatch):
+    monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(closed_port()))
+    (repo / ".prefect").mkdir()
+    sleeper = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        # a live process that is not a Prefect server must never be signalled
+        (repo / ".prefect" / "server.pid").write_text(f"{sleeper.pid}\n")
+        result = run("server", "stop", root=repo)
+        assert result.exit_code == 0 and "not running" in result.output
+        assert sleeper.poll() is None
+    finally:
+        os.killpg(sleeper.pid, signal.SIGKILL)
+        sleeper.wait()

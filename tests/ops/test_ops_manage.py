@@ -1,0 +1,164 @@
+"""`cli prefect deployment pause|resume|delete` against a real Prefect server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ops_helpers import generate, run
+
+from scaffold import yamledit
+from scaffold.ops import manage
+from scaffold.repo import Repo
+
+pytestmark = pytest.mark.integration
+
+WINTER, SUMMER = "farm__harvest_flow/farm__harvest__winter", "farm__harvest_flow/farm__harvest__summer"
+ORDERS = "dw__load_flow/dw__load__orders"
+ALL = {WINTER, SUMMER, ORDERS}
+
+
+@pytest.fixture
+def deployed(repo: Path, server) -> Path:
+    generate(repo, "farm", "harvest", "season=winter", "season=summer")
+    generate(repo, "dw", "load", "table=orders")
+    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=repo)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert server.paused() == {WINTER: False, SUMMER: False, ORDERS: False}
+    return repo
+
+
+def test_pause_and_resume_by_project(deployed: Path, server):
+    result = run("prefect", "deployment", "pause", "-p", "farm", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.paused() == {WINTER: True, SUMMER: True, ORDERS: False}
+    assert "[1/2] farm__harvest_flow/farm__harvest__winter: paused" in result.output
+    assert "2 paused" in result.output
+
+    result = run("prefect", "deployment", "pause", "-p", "farm", "-p", "dw", root=deployed)
+    assert result.exit_code == 0
+    assert server.paused() == {WINTER: True, SUMMER: True, ORDERS: True}
+    assert "1 paused, 2 already paused" in result.output
+
+    result = run("prefect", "deployment", "resume", "-p", "farm", "-p", "dw", root=deployed)
+    assert result.exit_code == 0
+    assert server.paused() == {WINTER: False, SUMMER: False, ORDERS: False}
+
+
+def test_pause_and_resume_by_name(deployed: Path, server):
+    result = run("prefect", "deployment", "pause", "-d", "farm__harvest__summer",
+                 "-d", "dw__load__orders", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.paused() == {WINTER: False, SUMMER: True, ORDERS: True}
+    result = run("prefect", "deployment", "resume", "-d", "dw__load__orders", root=deployed)
+    assert result.exit_code == 0
+    assert server.paused() == {WINTER: False, SUMMER: True, ORDERS: False}
+    # mixed: a project and a name
+    result = run("prefect", "deployment", "pause", "-p", "dw", "-d", "farm__harvest__winter",
+                 root=deployed)
+    assert result.exit_code == 0
+    assert server.paused() == {WINTER: True, SUMMER: True, ORDERS: True}
+
+
+def test_in_config_not_on_server_is_reported(deployed: Path, server):
+    run("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
+    for verb in ("pause", "resume"):
+        result = run("prefect", "deployment", verb, "-p", "farm", root=deployed)
+        assert result.exit_code == 0, result.stderr
+        assert ("farm__harvest__autumn: not on the server (only in projects/farm/prefect.yaml; "
+                "deploy it with: cli prefect deploy -d farm__harvest__autumn)") in result.output
+        assert "1 not on the server" in result.output
+    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__autumn", root=deployed)
+    assert result.exit_code == 0 and "not on the server" in result.output
+    assert set(server.deployments()) == ALL
+
+
+def test_unknown_names(deployed: Path, server):
+    for verb in ("pause", "resume", "delete"):
+        result = run("prefect", "deployment", verb, "-d", "farm__harvest__wintr", root=deployed)
+        assert result.exit_code == 2
+        assert "unknown deployment 'farm__harvest__wintr'" in result.stderr
+        assert "'farm__harvest__winter'" in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert not any(server.paused().values()) and set(server.deployments()) == ALL
+
+
+def test_delete_by_name_then_project(deployed: Path, server):
+    yaml_before = (deployed / "projects" / "farm" / "prefect.yaml").read_bytes()
+    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
+                 root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert set(server.deployments()) == {SUMMER, ORDERS}
+    assert "farm__harvest_flow/farm__harvest__winter: deleted" in result.output
+    result = run("prefect", "deployment", "delete", "-p", "farm", "-p", "dw", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.deployments() == {}
+    assert "2 deleted, 1 not on the server" in result.output
+    # config untouched, flows kept (their run history too) without --prune-*
+    assert (deployed / "projects" / "farm" / "prefect.yaml").read_bytes() == yaml_before
+    assert server.flows() == {"farm__harvest_flow", "dw__load_flow"}
+
+
+def test_delete_prune_flows(deployed: Path, server):
+    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
+                 "--prune-flows", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.flows() == {"farm__harvest_flow", "dw__load_flow"}  # summer still uses it
+    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__summer",
+                 "--prune-flows", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.flows() == {"dw__load_flow"}
+    assert "deleted flow farm__harvest_flow" in result.output
+
+
+def test_delete_prune_config_keeps_other_bytes(deployed: Path, server):
+    path = deployed / "projects" / "farm" / "prefect.yaml"
+    # a comment and odd spacing of our own, to see that the rest stays byte for byte
+    path.write_text(path.read_text().replace("deployments:\n", "deployments:   # the list\n"))
+    before = path.read_bytes()
+    expected = yamledit.remove_deployments(before.decode(), ["farm__harvest__winter"]).encode()
+    assert expected != before
+    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
+                 "--prune-config", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes() == expected
+    assert b"deployments:   # the list\n" in expected and b"farm__harvest__summer" in expected
+    assert set(server.deployments()) == {SUMMER, ORDERS}
+    assert "removed 1 deployment(s) from projects/farm/prefect.yaml" in result.output
+    assert not list(path.parent.glob(".prefect.yaml.*"))  # no temp file left behind
+
+    # the last one: the list becomes []; a deployment only in config is pruned too
+    run("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
+    result = run("prefect", "deployment", "delete", "-p", "farm", "--prune-config",
+                 root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert Repo(deployed).config("farm").deployments == []
+    assert "deployments: []" in path.read_text()
+    assert set(server.deployments()) == {ORDERS}
+
+
+def test_delete_confirmation(deployed: Path, server):
+    asked: list[str] = []
+
+    def no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    items = manage.delete(Repo(deployed), ("farm",), (), confirm=no)
+    assert items == [] and len(asked) == 1
+    assert "Delete 2 deployment(s)" in asked[0] and "farm__harvest__winter" in asked[0]
+    assert set(server.deployments()) == ALL
+    items = manage.delete(Repo(deployed), ("farm",), (), confirm=lambda q: True)
+    assert {i.result for i in items} == {"deleted"}
+    assert set(server.deployments()) == {ORDERS}
+
+
+def test_many_deployments_bulk(repo: Path, server):
+    """More than one bulk request (50 per request): 53 deployments deleted by one command."""
+    generate(repo, "big", "job", *[f"n=v{i}" for i in range(53)])
+    assert run("prefect", "deploy", "-p", "big", root=repo).exit_code == 0
+    assert len(server.deployments()) == 53
+    result = run("prefect", "deployment", "delete", "-p", "big", root=repo)
+    assert result.exit_code == 0, result.stderr
+    assert server.deployments() == {}
+    assert "53 deleted" in result.output
