@@ -359,8 +359,9 @@ def _summary(outcomes: list[Outcome], target: api.ApiTarget, stream: TextIO,
               "(prefect.yaml sets no 'paused'): " + ", ".join(kept)
               + "; resume with: cli prefect deployment resume -d NAME", file=stream)
     notes = sorted({n for o in ok for n in o.notes})
-    for note in notes:
-        print(f"prefect: {note}", file=stream)
+    for note in notes:  # prefect's own warnings, once each, first sentence
+        first, _, rest = note.partition(". ")
+        print(f"prefect warning: {first}{'. (...)' if rest else ''}", file=stream)
     stream.flush()
     failed = [o for o in outcomes if not o.ok]
     if failed:
