@@ -178,6 +178,23 @@ async def client_session(target: ApiTarget, client_class: type | None = None
             yield ctx.client
 
 
+def run(coro: Any, target: ApiTarget) -> Any:
+    """``asyncio.run`` for a command: a failure talking to the server (HTTP error, lost
+    connection, incompatible server version) is one line and exit 1, not a traceback."""
+    import asyncio
+
+    import httpx
+
+    try:
+        return asyncio.run(coro)
+    except httpx.HTTPError as exc:
+        raise OperationError(f"Prefect server at {target.url}: {short_error(exc)}") from None
+    except RuntimeError as exc:
+        if "incompatible versions" not in str(exc):
+            raise
+        raise OperationError(f"Prefect server at {target.url}: {short_error(exc)}") from None
+
+
 def short_error(exc: BaseException) -> str:
     """One line for an exception from prefect or httpx: the server's detail when there is one."""
     response = getattr(exc, "response", None)

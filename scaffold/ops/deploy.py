@@ -19,7 +19,6 @@ pool and job variables, parameters, triggers, templating, parameter schema), cal
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import os
@@ -88,7 +87,7 @@ def deploy(repo: Repo, projects: tuple[str, ...] = (), deployments: tuple[str, .
                              path=repo.config_path(dep.project), line=dep.line)
     target = api.resolve_api()
     api.check_reachable(target)
-    outcomes = asyncio.run(_deploy(repo, selected, pause, target, stream))
+    outcomes = api.run(_deploy(repo, selected, pause, target, stream), target)
     _summary(outcomes, target, stream, err)
     failed = [o for o in outcomes if not o.ok]
     if failed:

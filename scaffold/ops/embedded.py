@@ -175,9 +175,8 @@ def work_pool_name() -> str:
 
 
 def ensure_process_pool(api_url: str, name: str) -> str | None:
-    import asyncio
-
-    return asyncio.run(_ensure_process_pool(api.ApiTarget(api_url, "embedded"), name))
+    target = api.ApiTarget(api_url, "embedded")
+    return api.run(_ensure_process_pool(target, name), target)
 
 
 async def _ensure_process_pool(target: api.ApiTarget, name: str) -> str | None:

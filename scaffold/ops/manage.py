@@ -9,7 +9,6 @@ a server without it. A deployment in prefect.yaml that is not on the server is r
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,7 +68,7 @@ def set_paused(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ..
     selected = _select(repo, projects, deployments, verb)
     target = api.resolve_api()
     api.check_reachable(target)
-    items = asyncio.run(_set_paused(selected, paused, target, stream))
+    items = api.run(_set_paused(selected, paused, target, stream), target)
     return _finish(items, verb, target, stream)
 
 
@@ -114,8 +113,8 @@ def delete(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
     selected = _select(repo, projects, deployments, "delete")
     target = api.resolve_api()
     api.check_reachable(target)
-    items, flows_deleted = asyncio.run(
-        _delete(selected, prune_flows, target, stream, confirm, prune_config))
+    items, flows_deleted = api.run(
+        _delete(selected, prune_flows, target, stream, confirm, prune_config), target)
     if items is None:
         print("nothing deleted", file=stream)
         return []

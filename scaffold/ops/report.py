@@ -85,8 +85,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
         from rich.table import Table
 
         t = Table(title=title, title_justify="left")
-        for h in headers:
-            t.add_column(h, overflow="fold")
+        for i, h in enumerate(headers):
+            # the first column (names) is never wrapped: the others make room
+            longest = max([len(h)] + [len(r[i]) for r in cells])
+            t.add_column(h, overflow="fold", no_wrap=i == 0, min_width=longest if i == 0 else None)
         for row in cells:
             t.add_row(*row, style="red" if any(c.startswith("FAILED") for c in row) else None)
         Console(file=stream).print(t)

@@ -9,7 +9,6 @@ deployments whose flow name belongs to no project of the repository are listed u
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from dataclasses import asdict, dataclass, field
@@ -46,7 +45,7 @@ def status(repo: Repo, projects: tuple[str, ...] = (), as_json: bool = False,
     config = {p: repo.config(p).deployments for p in chosen}
     target = api.resolve_api()
     api.check_reachable(target)
-    report = asyncio.run(_collect(repo, chosen, config, not projects, target))
+    report = api.run(_collect(repo, chosen, config, not projects, target), target)
     if as_json:
         print(json.dumps(report, indent=2), file=stream)
     else:
