@@ -130,7 +130,8 @@ def _deploy_client_class() -> type:
       (``seed_deployments``); deployments not in it are asked as usual (create path);
     - ``delete_resource_owned_automations`` is called twice per deployment (by the update and
       again before creating the triggers' automations); the second is skipped when nothing
-      was created for that deployment since the first (it would delete nothing).
+      was created for that deployment since the first (it would delete nothing), and both
+      for a deployment this command has just created (a new id owns nothing).
     What the server ends up with is the same as with one request per call.
     """
     from prefect.client.orchestration import PrefectClient
@@ -161,6 +162,11 @@ def _deploy_client_class() -> type:
                 return  # deleted just before and nothing created since: nothing to delete
             await super().delete_resource_owned_automations(resource_id)
             clean.add(resource_id)
+
+        async def create_deployment(self, *args: Any, **kwargs: Any) -> Any:
+            deployment_id = await super().create_deployment(*args, **kwargs)
+            self.__dict__.setdefault("_clean", set()).add(f"prefect.deployment.{deployment_id}")
+            return deployment_id
 
         async def create_automation(self, automation: Any) -> Any:
             clean = self.__dict__.setdefault("_clean", set())
