@@ -109,7 +109,12 @@ class PrefectServer:
         self.stop()
 
 
-if __name__ == "__main__":  # manual use: python tests/prefect_server.py
+if __name__ == "__main__":  # manual use: python tests/prefect_server.py (Ctrl-C or TERM stops)
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started in the background
     with PrefectServer() as srv:
         print(srv.api_url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
