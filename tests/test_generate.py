@@ -86,7 +86,7 @@ def test_new_flow_without_params(farm: Path):
     deps = load(farm / "projects/farm/prefect.yaml")["deployments"]
     assert deps == [{
         "name": "farm__harvest", "entrypoint": "flows/harvest.py:harvest_flow", "parameters": {},
-        "work_pool": {"name": "default-pool"}, "schedules": [], "tags": ["farm"],
+        "work_pool": {"name": "default-pool"}, "tags": ["farm"],
     }]
 
 

@@ -170,8 +170,8 @@ def build_entries(project: str, flow: str, variants: list[P.Variant], opts: Depl
         if opts.schedule:
             entry["schedules"] = [{"cron": opts.schedule,
                                    "timezone": opts.timezone or defaults["timezone"]}]
-        else:
-            entry["schedules"] = []
+        # No schedule: no `schedules` key. Prefect 3.9 reads `schedules: []` on a redeploy as
+        # "keep the server's schedules" and warns about it; an absent key means the same, quietly.
         entry["tags"] = tags
         if opts.paused:
             entry["paused"] = True

@@ -3,6 +3,7 @@ same exit code, against the same API URL as the other operations (see `scaffold.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -39,9 +40,18 @@ def run_prefect(args: list[str], root: Path | None = None) -> int:
     except OSError as err:
         raise OperationError(f"cannot run the prefect CLI: {err.strerror or err}") from None
     # Ctrl-C reaches prefect too (same process group): let it decide, then report its code.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM/SIGHUP (docker stop, a supervisor, a test) are sent to us only: forward them, so
+    # `cli prefect worker start` stops its worker instead of orphaning it.
+    def forward(signum, _frame):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN)}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        previous[sig] = signal.signal(sig, forward)
     try:
         code = proc.wait()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 128 - code if code < 0 else code
