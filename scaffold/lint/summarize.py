@@ -29,6 +29,7 @@ _DEF = re.compile(r"(?:async\s+)?def\s+")
 _NESTED_DECORATOR = re.compile(r"^[ \t]+@", re.MULTILINE)
 FLOW_MODULES = ("prefect", "prefect.flows")
 TASK_MODULES = ("prefect", "prefect.tasks")
+PARSE_FILENAME = "<flow file>"  # a name no file on disk has
 
 
 def decode(data: bytes) -> tuple[str | None, FileError | None]:
@@ -57,7 +58,9 @@ def summarize_flow(path: str, project: str, flow: str, data: bytes) -> FlowSumma
     summary.noqa = noqa.parse(text)
     source = text.removeprefix("\ufeff")
     try:
-        tree = ast.parse(source, filename=path)
+        # not the real path: CPython would read the error line from a file of that name in
+        # the current folder when one exists, and compute the column from it
+        tree = ast.parse(source, filename=PARSE_FILENAME)
     except SyntaxError as err:
         summary.error = FileError("syntax", err.lineno or 1, err.offset or 1,
                                   f"syntax error: {err.msg}; fix it so the file can be checked")

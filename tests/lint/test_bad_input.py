@@ -129,3 +129,19 @@ def test_projects_is_a_file(tmp_path: Path) -> None:
     (root / "projects").write_text("not a folder")
     run = lint(root)
     assert run.exit_code == 2 and run.stderr.startswith("error: ") and "Traceback" not in run.stderr
+
+
+def test_syntax_error_column_does_not_depend_on_the_current_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython reads the error line from a file named like the parsed one when it exists:
+    another file at the same relative path in the current folder gave wrong columns."""
+    from scaffold.lint import docs
+
+    broken = 'x = 1\n\n\n@flow(name="farm__harvest_flow")\ndef harvest_flow(season: str = "winter" -> None:\n'
+    root = write_files(tmp_path / "repo", {**clean_project(), FLOW: broken})
+    decoy = write_files(tmp_path / "decoy", clean_project())  # a valid harvest.py
+    run = lint(root, cwd=decoy)
+    assert f"{FLOW}:5:41: PE001 " in run.stdout, run.stdout  # the path is shown from the cwd
+    # the documentation of PE001 renders the same from a folder holding such a file
+    monkeypatch.chdir(decoy)
+    assert "projects/farm/flows/harvest.py:5:41: PE001" in docs.render()
