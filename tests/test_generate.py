@@ -64,6 +64,17 @@ def test_new_project_renders_template(scratch_repo: Path):
     assert "name: farm-pool" in text  # the commented template carries the work pool
 
 
+def test_new_project_folders_follow_the_umask(scratch_repo: Path):
+    old = os.umask(0o022)
+    try:
+        assert run("new-project", "farm").exit_code == 0
+    finally:
+        os.umask(old)
+    project = scratch_repo / "projects" / "farm"
+    assert (project.stat().st_mode & 0o777) == 0o755  # not mkdtemp's 0700: workers read it
+    assert ((project / "flows").stat().st_mode & 0o777) == 0o755
+
+
 def test_new_project_refuses_existing(farm: Path):
     before = tree_hash(farm)
     result = run("new-project", "farm")
@@ -182,6 +193,7 @@ def test_no_deployment_and_dry_run(farm: Path):
     assert result.exit_code == 0
     assert "would create projects/farm/flows/harvest.py" in result.stdout
     assert "+- name: farm__harvest__winter" in result.stdout
+    assert "--- a/projects/farm/prefect.yaml" in result.stdout  # root-relative diff header
     assert tree_hash(farm) == before
     result = run("new-flow", "farm", "harvest", "--no-deployment")
     assert result.exit_code == 0
@@ -255,9 +267,18 @@ BAD = [
     (["new-flow", "farm", "harvest", "--param", "s=EU West", "--param", "s=eu-west"], "suffix 'eu_west'"),
     (["new-flow", "farm", "harvest", "--suffix", "Bad"], "invalid deployment suffix"),
     (["new-flow", "farm", "harvest", "--schedule", "every day"], "not a cron expression"),
-    (["new-flow", "farm", "harvest", "--timezone", "Mars/Base"], "not a known time zone"),
+    (["new-flow", "farm", "harvest", "--schedule", "0 6 * * *", "--timezone", "Mars/Base"],
+     "not a known time zone"),
     (["new-flow", "farm", "harvest", "--work-pool", "a b"], "--work-pool"),
     (["new-flow", "farm", "dupe"], "already exists in project 'other'"),
+    (["new-flow", "farm", "harvest", "--param", "logger=x"], "'logger' is a name the generated"),
+    (["new-flow", "farm", "harvest", "--param", "get_run_logger=x"], "generated flow code uses"),
+    (["new-flow", "farm", "harvest", "--param", "harvest_task=1"], "generated flow code uses"),
+    (["new-flow", "farm", "harvest", "--tag", ""], "a tag cannot be empty"),
+    (["new-flow", "farm", "harvest", "--work-pool", ""], "--work-pool ''"),
+    (["new-flow", "farm", "harvest", "--timezone", "UTC"], "add --schedule CRON"),
+    (["new-flow", "bare", "harvest"], "has no prefect.yaml"),
+    (["new-deployment", "bare", "harvest", "--param", "a=1"], "has no prefect.yaml"),
 ]
 
 
@@ -265,6 +286,8 @@ BAD = [
 def test_bad_input(farm: Path, args: list[str], message: str):
     run("new-flow", "farm", "sow")
     _other_project_with(farm, "farm__dupe")
+    (farm / "projects" / "bare" / "flows").mkdir(parents=True)  # a project folder, no prefect.yaml
+    (farm / "projects" / "bare" / "flows" / "harvest.py").write_text("")
     before = tree_hash(farm)
     result = run(*args)
     assert result.exit_code == 2, result.output

@@ -7,7 +7,6 @@ transaction; if the prefect.yaml step fails, the flow file just written is remov
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 import re
 import shutil
@@ -202,22 +201,38 @@ def flow_signature(path: Path, function: str) -> tuple[list[str], bool]:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _existing_names(repo: Repo) -> dict[str, str]:
-    """Deployment name -> project, for every prefect.yaml of the repository."""
+def _existing_names(repo: Repo, wanted: list[str]) -> dict[str, str]:
+    """Deployment name -> project, for the ``wanted`` names that some prefect.yaml defines.
+
+    A file is parsed only when its text contains one of the names: on a repository of hundreds
+    of projects this keeps `cli new-flow` at one or two YAML parses instead of hundreds.
+    """
     names: dict[str, str] = {}
     for project in repo.projects():
         path = repo.config_path(project)
-        if not path.exists():
+        try:
+            text = read_text(path)
+        except UsageError:
+            if path.exists():
+                raise
             continue
-        for dep in parse_config(read_text(path), project, path).deployments:
+        if not any(name in text for name in wanted):
+            continue
+        for dep in parse_config(text, project, path).deployments:
             if isinstance(dep.name, str):
                 names.setdefault(dep.name, project)
     return names
 
 
-def _diff(old: str, new: str, path: Path) -> str:
+def _diff(old: str, new: str, path: Path, root: Path) -> str:
+    import difflib  # only --dry-run shows a diff
+
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        rel = str(path)
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                        f"a/{path}", f"b/{path}"))
+                                        f"a/{rel}", f"b/{rel}"))
 
 
 def _create_exclusive(path: Path, data: bytes) -> None:
@@ -239,6 +254,19 @@ def _create_exclusive(path: Path, data: bytes) -> None:
         os.unlink(tmp)
 
 
+# Names the flow template binds (imports, locals, functions): a parameter of the same name
+# would shadow them and the generated flow would not run.
+TEMPLATE_NAMES = ("flow", "task", "get_run_logger", "logger", "result")
+
+
+def _check_reserved(flow: str, params: list[P.Param]) -> None:
+    reserved = {*TEMPLATE_NAMES, naming.flow_function(flow), f"{flow}_task"}
+    for p in params:
+        if p.key in reserved:
+            raise UsageError(f"--param {p.raw!r}: {p.key!r} is a name the generated flow code "
+                             "uses; pick another parameter name")
+
+
 def _flow_data(project: str, flow: str, params: list[P.Param], description: str | None) -> dict:
     by_key: dict[str, list[Any]] = {}
     for p in params:
@@ -257,7 +285,7 @@ def _flow_data(project: str, flow: str, params: list[P.Param], description: str 
 
 
 def _check_entries_unique(repo: Repo, project: str, entries: list[dict]) -> None:
-    existing = _existing_names(repo)
+    existing = _existing_names(repo, [entry["name"] for entry in entries])
     for entry in entries:
         owner = existing.get(entry["name"])
         if owner is not None:
@@ -291,6 +319,9 @@ def new_project(repo: Repo, project: str, work_pool: str | None = None,
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         (staging / naming.FLOWS_DIR).mkdir(exist_ok=True)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would hide the project from workers
         try:
             os.rename(staging, dest)  # fails if dest appeared meanwhile (non-empty dir)
         except OSError:
@@ -298,6 +329,14 @@ def new_project(repo: Repo, project: str, work_pool: str | None = None,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Result(created=[dest / rel for rel in files])
+
+
+def _require_config(repo: Repo, project: str) -> Path:
+    path = repo.config_path(project)
+    if not path.is_file():
+        raise UsageError(f"project {project!r} has no prefect.yaml ({path}); restore it, or move "
+                         f"the folder away and run: cli new-project {project}")
+    return path
 
 
 def _plan_deployments(repo: Repo, project: str, flow: str, params: list[P.Param],
@@ -311,10 +350,15 @@ def _plan_deployments(repo: Repo, project: str, flow: str, params: list[P.Param]
 
 
 def _normalize_opts(opts: DeployOptions) -> DeployOptions:
+    if opts.timezone is not None and opts.schedule is None:
+        raise UsageError("--timezone applies to a schedule: add --schedule CRON")
+    for tag in opts.tags:
+        if not tag.strip():
+            raise UsageError("--tag '': a tag cannot be empty")
     return DeployOptions(
-        schedule=check_cron(opts.schedule) if opts.schedule else None,
-        timezone=check_timezone(opts.timezone) if opts.timezone else None,
-        work_pool=check_work_pool(opts.work_pool) if opts.work_pool else None,
+        schedule=check_cron(opts.schedule) if opts.schedule is not None else None,
+        timezone=check_timezone(opts.timezone) if opts.timezone is not None else None,
+        work_pool=check_work_pool(opts.work_pool) if opts.work_pool is not None else None,
         tags=tuple(check_text(t, "--tag") for t in opts.tags),
         description=check_text(opts.description, "--description") if opts.description else None,
         paused=opts.paused,
@@ -330,11 +374,12 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
     params = [P.parse_param(check_text(raw, "--param")) for raw in raw_params]
     if suffix:
         naming.validate_suffix(suffix)
+    config_path = _require_config(repo, project) if deployment else repo.config_path(project)
     flow_path = repo.flow_file(project, flow)
     if flow_path.exists():
         raise UsageError(f"flow {flow!r} already exists ({flow_path}); to add a deployment of it "
                          f"run: cli new-deployment {project} {flow} --param KEY=VALUE")
-    config_path = repo.config_path(project)
+    _check_reserved(flow, params)
     data = _flow_data(project, flow, params, opts.description)
     rendered = render(templates_dir(repo.root) / "flow", data)
     source = rendered[naming.flow_file(flow)]
@@ -347,8 +392,8 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
             entries = _plan_deployments(repo, project, flow, params, suffix, opts, old)
             new = yamledit.insert_deployments(old, entries, path=config_path)
             result.deployments = [e["name"] for e in entries]
-            result.config_diff = _diff(old, new, config_path)
         if dry_run:
+            result.config_diff = _diff(old, new, config_path, repo.root)
             result.previews[flow_path] = source.decode("utf-8")
             return result
         flow_path.parent.mkdir(exist_ok=True)
@@ -375,6 +420,7 @@ def new_deployment(repo: Repo, project: str, flow: str, raw_params: list[str] = 
                          "first deployment is made by new-flow")
     if suffix:
         naming.validate_suffix(suffix)
+    config_path = _require_config(repo, project)
     flow_path = repo.flow_file(project, flow)
     if not flow_path.is_file():
         known = repo.flows(project)
@@ -389,14 +435,14 @@ def new_deployment(repo: Repo, project: str, flow: str, raw_params: list[str] = 
                 accepted = ", ".join(names) or "no parameters"
                 raise UsageError(f"--param {p.raw!r}: {naming.flow_function(flow)}() has no "
                                  f"parameter {p.key!r} (it takes: {accepted})", path=flow_path)
-    config_path = repo.config_path(project)
     result = Result(config=config_path)
     with yamledit.locked(folder):
         old = read_text(config_path) if config_path.exists() else ""
         entries = _plan_deployments(repo, project, flow, params, suffix, opts, old)
         new = yamledit.insert_deployments(old, entries, path=config_path)
         result.deployments = [e["name"] for e in entries]
-        result.config_diff = _diff(old, new, config_path)
-        if not dry_run:
+        if dry_run:
+            result.config_diff = _diff(old, new, config_path, repo.root)
+        else:
             yamledit.write_atomic(config_path, new)
     return result
