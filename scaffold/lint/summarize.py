@@ -55,7 +55,7 @@ def summarize_flow(path: str, project: str, flow: str, data: bytes) -> FlowSumma
     if error is not None:
         summary.error = error
         return summary
-    summary.noqa = noqa.parse(text)
+    summary.noqa = noqa.parse_python(text)
     source = text.removeprefix("\ufeff")
     try:
         # not the real path: CPython would read the error line from a file of that name in
@@ -251,7 +251,7 @@ def summarize_config(path: str, project: str, data: bytes) -> ConfigSummary:
     if error is not None:
         summary.error = error
         return summary
-    summary.noqa = noqa.parse(text)
+    summary.noqa = noqa.parse_yaml(text)
 
     def pos(node: yaml.Node) -> Pos:
         return Pos(node.start_mark.line + 1, node.start_mark.column + 1)

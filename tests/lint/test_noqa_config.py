@@ -24,13 +24,51 @@ CONFIG = "projects/farm/prefect.yaml"
     ("x = 1  # type: ignore  # noqa: E501", {"E501"}),
 ])
 def test_noqa_parsing(line: str, expected: object) -> None:
-    parsed = noqa.parse(f"first\n{line}\nlast\n")
+    parsed = noqa.parse_python(f"first\n{line}\nlast\n")
     if expected is None:
         assert parsed == {}
     elif expected == "all":
         assert parsed == {2: None}
     else:
         assert parsed == {2: frozenset(expected)}
+
+
+# like ruff and flake8: only a comment is a noqa comment, never a string that reads like one
+@pytest.mark.parametrize(("source", "expected"), [
+    ('x = "# noqa"\n', {}),
+    ('@flow(name="p__b_flow" if "# noqa" else "")\ndef f(): pass\n', {}),
+    ('x = f"{y} # noqa"  # noqa: PF005\n', {1: frozenset({"PF005"})}),
+    ('x = """\n# noqa\n"""\ny = 1  # noqa\n', {4: None}),
+    ("\ufeffx = 1  # noqa\r\ny = 2\rz = '#noqa'  # NOQA:PF004\r\n", {1: None, 3: frozenset({"PF004"})}),
+    ('def f(:  # noqa: PE001\n', {1: frozenset({"PE001"})}),  # a syntax error still has its comments
+    ('x = (1,  # noqa\n', {1: None}),  # so has a file that ends inside brackets
+])
+def test_noqa_python_comments_only(source: str, expected: dict) -> None:
+    assert noqa.parse_python(source) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('- name: "p__bad-x # noqa"\n', {}),
+    ("- name: 'p__bad-x # noqa'\n", {}),
+    ("- name: p__bad-x#noqa\n", {}),  # '#' without a space before it is part of the value
+    ("- name: p__bad-x # noqa\n", {1: None}),
+    ("# noqa: PD002\n- name: x\n", {1: frozenset({"PD002"})}),
+    ("- name: it's # noqa: PD002\n", {1: frozenset({"PD002"})}),  # an apostrophe is no quote
+    ('- name: "a # noqa\n    b"  # noqa: PD002\n', {2: frozenset({"PD002"})}),
+    ("- run: |\n    echo # noqa\n  name: x  # noqa\n", {3: None}),  # block scalar content
+    ('\ufeffname: x # noqa\r\nk: "# noqa"\r\n', {1: None}),
+    ('name: x # noqa\nk: [unclosed # noqa: PD001\n', {1: None, 2: frozenset({"PD001"})}),
+])
+def test_noqa_yaml_comments_only(source: str, expected: dict) -> None:
+    assert noqa.parse_yaml(source) == expected
+
+
+def test_noqa_inside_a_string_does_not_suppress(tmp_path: Path) -> None:
+    config = clean_project()[CONFIG].replace("- name: farm__harvest", '- name: "p__bad-x # noqa"')
+    flow = _flow_with('@flow(name="p__b_flow" if "# noqa" else "")')
+    root = write_files(tmp_path / "repo", {**clean_project(), CONFIG: config, FLOW: flow})
+    run = lint(root, "--select", "PD002,PF005")
+    assert "PD002" in run.stdout and "PF005" in run.stdout, run.stdout
 
 
 def _flow_with(decorator: str) -> str:
