@@ -304,6 +304,9 @@ class Linter:
     def _apply(self, path: str, data: bytes, findings: list[Finding]) -> tuple[bytes, int]:
         """The file with the fixes applied (the same bytes when none applies) and how many."""
         text = data.decode("utf-8")
+        # libcst drops a byte order mark: the fixers edit the text after it, which stays
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        text = text[len(bom):]
         count = 0
         ordered = sorted(findings, key=lambda f: (self.rules[f.code].fix_order, -f.line))
         if path.endswith(".py"):
@@ -335,7 +338,7 @@ class Linter:
                 if fixed is not None and fixed != new:
                     new = fixed
                     count += 1
-        return new.encode("utf-8"), count
+        return (bom + new).encode("utf-8"), count
 
     def _write(self, changes: dict[str, tuple[bytes, bytes]]) -> None:
         """Write every changed file atomically, after checking that none changed meanwhile."""

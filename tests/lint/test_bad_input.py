@@ -145,3 +145,14 @@ def test_syntax_error_column_does_not_depend_on_the_current_folder(
     # the documentation of PE001 renders the same from a folder holding such a file
     monkeypatch.chdir(decoy)
     assert "projects/farm/flows/harvest.py:5:41: PE001" in docs.render()
+
+
+def test_fix_keeps_a_byte_order_mark(tmp_path: Path) -> None:
+    flow = "\ufeff" + flow_file().replace('@flow(name="farm__harvest_flow")', "@flow")
+    config = "\ufeff" + config_file().replace("flows/harvest.py:harvest_flow",
+                                              "./flows/harvest.py:harvest_flow")
+    root = write_files(tmp_path / "repo", {**clean_project(), FLOW: flow, CONFIG: config})
+    run = lint(root, "--fix")
+    assert (run.exit_code, run.stdout) == (0, ""), run.stdout
+    assert (root / FLOW).read_bytes() == ("\ufeff" + flow_file()).encode()
+    assert (root / CONFIG).read_bytes() == ("\ufeff" + config_file()).encode()
