@@ -662,9 +662,27 @@ def remove_deployments(text: str, names: list[str], path: object = "prefect.yaml
     return bom + new
 
 
+def _replace_block_scalar(body: str, start: int, end: int, scalar: str) -> str:
+    """``key: >-`` + content lines -> ``key: <scalar>``: the scalar takes the place of the
+    indicator; the rest of that line (a comment) stays, the content lines go, and the blank
+    lines the scalar's marks include after its content stay too."""
+    header = re.match(r"[|>][-+0-9]*", body[start:end])
+    head_end = _line_end(body, start)
+    content_end = head_end
+    pos = head_end
+    while pos < end:
+        nxt = _line_end(body, pos)
+        if body[pos:min(nxt, end)].strip():
+            content_end = nxt
+        pos = nxt
+    rest = body[start + (header.end() if header else 0):head_end]
+    return body[:start] + scalar + rest + body[content_end:]
+
+
 def replace_value(text: str, deployment: str | int, key: str, value: Any,
                   path: object = "prefect.yaml") -> str:
-    """Rewrite one scalar of one entry (by name or index), keeping its quoting style."""
+    """Rewrite one scalar of one entry (by name or index), keeping its quoting style; a block
+    scalar (``|``, ``>``) becomes a plain (or, when needed, quoted) scalar on its line."""
     bom, body = _strip_bom(text)
     doc = _load(body, path)
     old = list(doc.data.get("deployments") or [])
@@ -689,12 +707,12 @@ def replace_value(text: str, deployment: str | int, key: str, value: Any,
                             "alias; edit it by hand", path=path, line=node.start_mark.line + 1)
     start, end = _content_start(body, node), node.end_mark.index
     if node.style in ("|", ">"):
-        raise YamlEditError(f"'{key}' of {deployment!r} is a block scalar; edit it by hand",
-                            path=path, line=node.start_mark.line + 1)
-    scalar = _inline(value, node.style or "")
-    if start == end:  # an empty value ("entrypoint:"): the marks sit right after the colon
-        scalar = " " + scalar
-    new = body[:start] + scalar + body[end:]
+        new = _replace_block_scalar(body, start, end, _inline(value, ""))
+    else:
+        scalar = _inline(value, node.style or "")
+        if start == end:  # an empty value ("entrypoint:"): the marks sit right after the colon
+            scalar = " " + scalar
+        new = body[:start] + scalar + body[end:]
     expected = [dict(d) for d in old]
     expected[idx][key] = value
     _verify(new, doc, expected, path, f"changing '{key}'")

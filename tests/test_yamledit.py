@@ -213,6 +213,27 @@ def test_replace_value_escapes_what_the_style_cannot_hold():
     assert out.count("\n") == text.count("\n")
 
 
+# A block scalar becomes an inline scalar on the key's line; its content lines go, the rest of
+# the file (a comment after the indicator, blank lines after the content) stays byte for byte.
+@pytest.mark.parametrize("before, after", [
+    ("deployments:\n- name: a__b\n  entrypoint: >-\n    flows/b.py:bb_flow\n  tags: [x]\n",
+     "deployments:\n- name: a__b\n  entrypoint: flows/x.py:x_flow\n  tags: [x]\n"),
+    ("deployments:\n- name: a__b\n  entrypoint: |+  # folded\n    x\n\n    y\n\n\n- name: c__d\n",
+     "deployments:\n- name: a__b\n  entrypoint: flows/x.py:x_flow  # folded\n\n\n- name: c__d\n"),
+    ("deployments:\n  - entrypoint: &e !!str >2-\n        x\n    name: a__b\n",
+     "deployments:\n  - entrypoint: &e !!str flows/x.py:x_flow\n    name: a__b\n"),
+    ("deployments:\r\n- name: a__b\r\n  entrypoint: >\r\n    x\r\n    y\r\n  tags: []\r\n",
+     "deployments:\r\n- name: a__b\r\n  entrypoint: flows/x.py:x_flow\r\n  tags: []\r\n"),
+    ("deployments:\n- name: a__b\n  entrypoint: |-\n    x",
+     "deployments:\n- name: a__b\n  entrypoint: flows/x.py:x_flow\n"),
+    ("deployments:\n- name: a__b\n  entrypoint: |\n", "deployments:\n- name: a__b\n  entrypoint: flows/x.py:x_flow\n"),
+])
+def test_replace_value_turns_a_block_scalar_into_an_inline_one(before, after):
+    assert replace_value(before, "a__b", "entrypoint", "flows/x.py:x_flow") == after
+    quoted = replace_value(before, "a__b", "entrypoint", "a: b")  # not plain-safe: quoted
+    assert data(quoted)["deployments"][0]["entrypoint"] == "a: b"
+
+
 @pytest.mark.parametrize("text, deployment, key, message", [
     ("deployments:\n- name: a__b\n", "a__c", "entrypoint", "no deployment 'a__c'"),
     ("deployments:\n- name: a__b\n", 3, "entrypoint", "no deployment 3"),
@@ -222,7 +243,6 @@ def test_replace_value_escapes_what_the_style_cannot_hold():
     ("deployments:\n- name: a__b\n  entrypoint: {a: 1}\n", "a__b", "entrypoint", "not a plain value"),
     ("e: &e x\ndeployments:\n- name: a__b\n  entrypoint: *e\n", "a__b", "entrypoint",
      "not a plain value"),
-    ("deployments:\n- name: a__b\n  entrypoint: |\n    x\n", "a__b", "entrypoint", "block scalar"),
 ])
 def test_replace_value_refuses(text, deployment, key, message):
     with pytest.raises(YamlEditError) as info:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scaffold import naming
@@ -294,6 +294,9 @@ class Linter:
                     applied += count
                     changed = True
             if not changed:
+                # what is left was tried and refused: it is not advertised as fixable
+                result = replace(
+                    result, findings=[f._replace(fix=None) for f in result.findings])
                 break
             result = self.run(overlay)
         changes = {p: (originals[p], new) for p, new in overlay.items() if new != originals[p]}

@@ -167,6 +167,8 @@ class DeploymentSummary:
     params_kind: str  # "mapping" | "none" | "other"
     params: tuple[tuple[str, Pos], ...]  # keys with their positions
     params_pos: Pos | None
+    # written in this entry as a scalar (not an alias, not merged from '<<'): --fix can edit it
+    entrypoint_editable: bool = True
 
 
 @dataclass(slots=True)

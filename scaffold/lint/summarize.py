@@ -291,7 +291,12 @@ def summarize_config(path: str, project: str, data: bytes) -> ConfigSummary:
         if not isinstance(item, dict) or not isinstance(node, yaml.MappingNode):
             return fail(node, f"deployment #{index + 1} must be a mapping with 'name' and "
                               f"'entrypoint', not a {type(item).__name__}")
-        marks = {k.value: v for k, v in _mapping_items(node) if isinstance(k, yaml.ScalarNode)}
+        pairs = {k.value: (k, v) for k, v in _mapping_items(node) if isinstance(k, yaml.ScalarNode)}
+        marks = {k: v for k, (_, v) in pairs.items()}
+        ep_key, ep_node = pairs.get("entrypoint", (None, None))
+        editable = (ep_key is not None and isinstance(ep_node, yaml.ScalarNode)
+                    and ep_key.start_mark.index >= node.start_mark.index
+                    and ep_node.start_mark.index >= ep_key.end_mark.index)
         params = item.get("parameters")
         params_node = marks.get("parameters")
         keys: tuple = ()
@@ -311,6 +316,7 @@ def summarize_config(path: str, project: str, data: bytes) -> ConfigSummary:
             entrypoint_pos=pos(marks["entrypoint"]) if "entrypoint" in marks else None,
             params_kind=params_kind, params=keys,
             params_pos=pos(params_node) if params_node is not None else None,
+            entrypoint_editable=editable,
         ))
     return summary
 

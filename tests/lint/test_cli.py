@@ -186,3 +186,41 @@ def test_fix_renames_the_function_then_follows_with_its_entrypoint(repo: Path) -
     run = lint(repo, "--fix")
     assert (run.exit_code, run.stdout) == (0, "")
     assert (flow.read_bytes(), config.read_bytes()) == (good_flow, good_config)
+
+
+def test_fix_rewrites_an_entrypoint_written_as_a_block_scalar(repo: Path) -> None:
+    config = repo / "projects/farm/prefect.yaml"
+    good = config.read_text()
+    config.write_text(good.replace("entrypoint: flows/harvest.py:harvest_flow",
+                                   "entrypoint: >-  # folded\n      ./flows/harvest.py:harvest_flow"))
+    before = lint(repo)
+    assert "PD004" in before.stdout and "(1 fixable with --fix)" in before.stderr, before
+    run = lint(repo, "--fix")
+    assert (run.exit_code, run.stdout) == (0, ""), (run.stdout, run.stderr)
+    assert config.read_text() == good.replace("harvest_flow\n", "harvest_flow  # folded\n", 1)
+
+
+def test_an_entrypoint_that_cannot_be_edited_is_not_called_fixable(repo: Path) -> None:
+    """An entrypoint that is an alias of another value: replace_value refuses it."""
+    config = repo / "projects/farm/prefect.yaml"
+    config.write_text("x-ep: &ep ./flows/harvest.py:harvest_flow\n" + config.read_text().replace(
+        "entrypoint: flows/harvest.py:harvest_flow", "entrypoint: *ep"))
+    before = config.read_bytes()
+    assert "fixable" not in lint(repo).stderr  # an alias is known not to be editable
+    run = lint(repo, "--fix")
+    assert run.exit_code == 1 and "PD004" in run.stdout
+    assert "fixable" not in run.stderr, run.stderr
+    assert config.read_bytes() == before
+
+
+def test_after_fix_nothing_left_is_called_fixable(repo: Path, monkeypatch) -> None:
+    """Whatever a fixer refuses (here every YAML edit) is not advertised once --fix tried it."""
+    from scaffold.lint.rules import pd004_invalid_entrypoint as pd004
+
+    monkeypatch.setattr(pd004.InvalidEntrypointRule, "fix_yaml", lambda self, text, f: None)
+    config = repo / "projects/farm/prefect.yaml"
+    config.write_text(config.read_text().replace("entrypoint: flows/", "entrypoint: ./flows/"))
+    assert "(1 fixable with --fix)" in lint(repo).stderr
+    run = lint(repo, "--fix")
+    assert run.exit_code == 1 and "PD004" in run.stdout
+    assert "fixable" not in run.stderr, run.stderr

@@ -25,7 +25,9 @@ class InvalidEntrypointRule(Rule):
     Write `flows/<FLOW>.py:<FLOW>_flow`. The autofix rewrites the value in place, keeping the
     rest of the file byte for byte, when the new entrypoint resolves: the flow file (found
     from the path, or from a `<FLOW>_flow` function name) defines `<FLOW>_flow`, possibly
-    after the PF003 rename of the same `--fix` run.
+    after the PF003 rename of the same `--fix` run. A block scalar (`entrypoint: >-`) becomes
+    a plain value on the key's line; an alias (`*anchor`) or a value merged from `<<:` is left
+    to fix by hand.
     """
 
     code = "PD004"
@@ -66,7 +68,8 @@ class InvalidEntrypointRule(Rule):
                 # fixed only when the new entrypoint resolves: the function is there (after a
                 # PF003 rename, on the next round of --fix)
                 summary = index.flow(project, target) if target else None
-                safe = summary is not None and naming.flow_function(target) in summary.functions
+                safe = (summary is not None and dep.entrypoint_editable
+                        and naming.flow_function(target) in summary.functions)
                 yield self.finding(config.path, dep.entrypoint_pos,
                                    f"entrypoint {ep!r} must be {expected!r}",
                                    fix=("entrypoint", dep.index, expected) if safe else None)
@@ -95,6 +98,17 @@ deployments:
   - name: farm__harvest
     entrypoint: ./flows/harvest.py:harvest_flow
 ''', "farm/flows/harvest.py": flow_file()}, title="a path of another form",
+            fixed={"farm/prefect.yaml": '''name: farm
+deployments:
+  - name: farm__harvest
+    entrypoint: flows/harvest.py:harvest_flow
+'''}),
+        Example({"farm/prefect.yaml": '''name: farm
+deployments:
+  - name: farm__harvest
+    entrypoint: >-
+      flows/harvest.py:harvest
+''', "farm/flows/harvest.py": flow_file()}, title="a block scalar, made a plain value",
             fixed={"farm/prefect.yaml": '''name: farm
 deployments:
   - name: farm__harvest
