@@ -256,9 +256,25 @@ def test_documented_schema_upgrade_runs_on_postgres(server, postgres):
     assert postgres.psql(postgres.database, "SELECT version_num FROM alembic_version") == before
 
 
+def deploy_sample(server, tmp_path: Path) -> None:
+    """A generated project deployed to the server (its work pool created when missing): data
+    of its own for a test, whichever tests ran before it on the shared server."""
+    from scaffold.ops.embedded import DEFAULT_WORK_POOL, ensure_process_pool
+
+    ensure_process_pool(server.api_url, DEFAULT_WORK_POOL)
+    repo = tmp_path / "sample"
+    (repo / "projects").mkdir(parents=True)
+    env = dict(server.env)
+    run([CLI, "new-project", "backup"], env, repo)
+    run([CLI, "new-flow", "backup", "nightly", "--param", "day=monday"], env, repo)
+    run([CLI, "prefect", "deploy", "-p", "backup"], env, repo)
+
+
 def test_documented_backup_and_restore(server, postgres, tmp_path):
     """docs/ops.md's pg_dump and pg_restore lines, as the prefect-postgres container would run
     them (its POSTGRES_USER/POSTGRES_DB in the environment), restored into a second database."""
+    deploy_sample(server, tmp_path)
+    assert "backup__nightly__monday" in deployments(postgres)
     pattern = re.compile(r"docker compose exec -T prefect-postgres sh -c '([^']*)' ([<>]) (\S+)$")
     (dump_line,) = ops_lines("docker compose exec -T prefect-postgres sh -c 'pg_dump ")
     (restore_line,) = ops_lines("docker compose exec -T prefect-postgres sh -c 'pg_restore ")
@@ -286,4 +302,6 @@ def test_documented_backup_and_restore(server, postgres, tmp_path):
     for table in ("deployment", "flow", "flow_run", "work_pool", "alembic_version"):
         sql = f"SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {table} t"
         assert postgres.psql("restored", sql) == postgres.psql(postgres.database, sql), table
-    assert deployments(postgres), "the deploy test above left deployments to back up"
+    assert postgres.psql("restored", "SELECT name FROM deployment WHERE name = "
+                                     "'backup__nightly__monday'").strip() == \
+        "backup__nightly__monday"
