@@ -33,6 +33,7 @@ from stack_files import (
 )
 
 DASHBOARD_PORT = "29020"  # the seed: http://localhost:29020
+PREFECT_IMAGE = "scaffold-prefect:local"  # one `image:` name: compose builds it once
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +132,7 @@ def test_server_service(compose, env_example):
     port = server_port(compose)
     assert server["ports"] == [f"127.0.0.1:{DASHBOARD_PORT}:{port}"]
     assert server["build"]["context"] == "."
+    assert server["image"] == PREFECT_IMAGE  # one local image shared by the three services
     assert server["depends_on"] == {"prefect-postgres": {"condition": "service_healthy"}}
 
     env = environment(server)
@@ -158,6 +160,7 @@ def test_worker_service(compose, env_example):
     assert env["PREFECT_WORK_POOL"] == env_example["PREFECT_WORK_POOL"]
     assert worker["depends_on"] == {"prefect-server": {"condition": "service_healthy"}}
     assert worker["build"] == compose["services"]["prefect-server"]["build"]
+    assert worker["image"] == PREFECT_IMAGE
 
     args = command_args(worker)
     assert args[:2] == ["sh", "-c"]
@@ -207,6 +210,7 @@ def test_cli_service(compose):
     assert cli["init"] is True  # so that `sleep` (pid 1 otherwise) stops on SIGTERM
     assert cli["depends_on"] == {"prefect-server": {"condition": "service_healthy"}}
     assert cli["build"] == compose["services"]["prefect-server"]["build"]
+    assert cli["image"] == PREFECT_IMAGE
     # Links printed inside the container must open in the host's browser.
     assert env["PREFECT_UI_URL"] == f"http://localhost:{DASHBOARD_PORT}"
 
