@@ -80,6 +80,6 @@ step "done"
 cat <<MSG
 farm__harvest__winter ran to Completed; farm__harvest__summer is paused.
 Dashboard:  http://localhost:$PORT   (Deployments, Flow Runs)
-The server keeps running. Stop it with:  ./scripts/cli.sh server stop
-(or: source .venv/bin/activate && cli server stop, from $REPO_ROOT)
+The server keeps running. Stop it with:  .venv/bin/cli server stop
+(from $REPO_ROOT; ./scripts/cli.sh would run it in the prefect-cli container when that is up)
 MSG
