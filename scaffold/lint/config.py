@@ -150,6 +150,9 @@ def active_codes(all_codes: list[str], config: LintConfig, select: list[str] | N
     configured_ignore = expand(all_codes, config.ignore, f"'ignore' in {where}")
     if select:
         active = expand(all_codes, select, "--select")
+        if not active:  # `--select ""`: running no rule would pass whatever the files hold
+            raise UsageError("--select names no rule; give codes or prefixes, e.g. "
+                             "--select PF,PD004 (`cli lint --list-rules` lists them)")
     else:
         active = (set(all_codes) if config.select is None
                   else expand(all_codes, config.select, f"'select' in {where}"))

@@ -41,6 +41,8 @@ def test_paths_are_relative_to_the_current_folder(repo: Path) -> None:
 def test_usage_errors_exit_2_with_one_line(repo: Path, tmp_path: Path) -> None:
     for args, message in [
         (("--select", "PX001"), "unknown rule code 'PX001' in --select"),
+        (("--select", ""), "--select names no rule"),  # would run nothing and pass
+        (("--select", " , "), "--select names no rule"),
         (("--ignore", "PF0O4"), "unknown rule code 'PF0O4' in --ignore (did you mean 'PF004'?)"),
         (("projects/nope",), "projects/nope: no such file or folder"),
         ((str(tmp_path),), "outside the repository"),
@@ -50,6 +52,8 @@ def test_usage_errors_exit_2_with_one_line(repo: Path, tmp_path: Path) -> None:
         assert run.exit_code == 2, args
         assert message in run.stderr, (args, run.stderr)
         assert "Traceback" not in run.stderr and run.stdout == ""
+        if args[0] != "--format":  # click's own usage errors come with a usage line
+            assert run.stderr.count("\n") == 1, run.stderr
 
 
 def test_a_path_outside_projects_is_a_usage_error(repo: Path) -> None:
