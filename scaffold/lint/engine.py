@@ -132,6 +132,23 @@ def _analyze_all(todo: list[tuple[Target, bytes]], jobs: int | None) -> list:
 # -- the repository ---------------------------------------------------------------------------
 
 
+def _is_file_or_link(path: str) -> bool:
+    """A file, or a symlink that does not lead to a folder: a dangling link is reported
+    as unreadable (PE002) instead of being skipped in silence."""
+    return os.path.isfile(path) or (os.path.islink(path) and not os.path.isdir(path))
+
+
+def _flow_stems(flows_dir: str) -> list[str]:
+    """Like ``Repo.flows``, with dangling symlinks kept (see _is_file_or_link)."""
+    try:
+        with os.scandir(flows_dir) as entries:
+            return sorted(e.name[:-3] for e in entries
+                          if e.name.endswith(".py") and not e.name.startswith("_")
+                          and (e.is_file() or (e.is_symlink() and not e.is_dir())))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 class Linter:
     def __init__(self, root: Path, config: LintConfig, codes: Iterable[str] | None = None,
                  paths: list[str] | None = None, use_cache: bool = True,
@@ -162,9 +179,10 @@ class Linter:
             if self.config.excluded(base):
                 continue
             folder = os.path.join(root, base)
-            has_config = os.path.isfile(os.path.join(folder, naming.CONFIG_FILE))
-            has_flows = os.path.isdir(os.path.join(folder, naming.FLOWS_DIR))
-            stems = repo.flows(project) if has_flows else []
+            has_config = _is_file_or_link(os.path.join(folder, naming.CONFIG_FILE))
+            flows_dir = os.path.join(folder, naming.FLOWS_DIR)
+            has_flows = os.path.isdir(flows_dir)
+            stems = _flow_stems(flows_dir) if has_flows else []
             infos[project] = ProjectInfo(project, base, has_config, has_flows, stems)
             config_path = f"{base}/{naming.CONFIG_FILE}"
             if has_config and not self.config.excluded(config_path):

@@ -156,3 +156,18 @@ def test_fix_keeps_a_byte_order_mark(tmp_path: Path) -> None:
     assert (run.exit_code, run.stdout) == (0, ""), run.stdout
     assert (root / FLOW).read_bytes() == ("\ufeff" + flow_file()).encode()
     assert (root / CONFIG).read_bytes() == ("\ufeff" + config_file()).encode()
+
+
+def test_a_dangling_symlink_is_an_unreadable_file(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "repo", clean_project())
+    (root / "projects/farm/flows/x.py").symlink_to("gone.py")
+    (root / "projects/farm/flows/y.py").symlink_to(".")  # a folder: not a flow file
+    run = lint(root)
+    assert run.exit_code == 1 and "Traceback" not in run.stderr
+    assert run.stdout == ("projects/farm/flows/x.py:1:1: PE002 cannot read the file: "
+                          "No such file or directory\n"), run.stdout
+    seed = write_files(tmp_path / "seed", {"projects/seed/flows/.gitkeep": ""})
+    (seed / "projects/seed/prefect.yaml").symlink_to("/nonexistent/prefect.yaml")
+    run = lint(seed)
+    assert run.stdout == ("projects/seed/prefect.yaml:1:1: PE002 cannot read the file: "
+                          "No such file or directory\n"), run.stdout
