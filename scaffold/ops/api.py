@@ -105,7 +105,14 @@ def prefect_env(target: ApiTarget, environ: dict[str, str] | None = None) -> dic
     return env
 
 
+NOT_PREFECT = "not a Prefect API"  # start of probe's reason when something else answers
+NOT_PREFECT_HINT = "is this a Prefect API? the URL usually ends in /api"
+
+
 def unreachable_message(target: ApiTarget, reason: str) -> str:
+    if reason.startswith(NOT_PREFECT):
+        return (f"{target.url} ({target.source}) answers HTTP but is {reason}; "
+                f"{NOT_PREFECT_HINT}")
     hint = ("start it with `cli server start`" if target.source.startswith("embedded")
             else f"check the URL (from {target.source}) or unset it to use the embedded "
                  "server (`cli server start`)")
@@ -113,16 +120,23 @@ def unreachable_message(target: ApiTarget, reason: str) -> str:
 
 
 def probe(url: str, timeout: float) -> str | None:
-    """None when something answers HTTP at ``url``/health, else the reason in a few words.
+    """None when a Prefect API answers at ``url``, else the reason in a few words.
 
-    Any HTTP status counts as reachable (an auth error is prefect's to explain); only
-    connection failures and time-outs do not.
+    A Prefect API answers ``GET <url>/health`` (unauthenticated on the server) with 200 and
+    the JSON ``true``. 401/403 count as a Prefect API too (an auth problem is prefect's to
+    explain). Anything else that answers HTTP (another web server, the dashboard's pages of a
+    URL without /api) gives a reason starting with ``NOT_PREFECT``.
     """
+    import http.client
+    import json
+
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=timeout):
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
+            body = response.read(64)
+    except urllib.error.HTTPError as err:
+        if err.code in (401, 403):
             return None
-    except urllib.error.HTTPError:
-        return None
+        return f"{NOT_PREFECT}: GET {url}/health answered HTTP {err.code}"
     except urllib.error.URLError as err:
         reason = err.reason
         if isinstance(reason, ConnectionRefusedError):
@@ -134,8 +148,15 @@ def probe(url: str, timeout: float) -> str | None:
         return str(reason)
     except TimeoutError:
         return f"no answer within {timeout:g} s"
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, http.client.HTTPException) as err:  # e.g. not HTTP at all
         return str(err) or type(err).__name__
+    try:
+        healthy = json.loads(body) is True
+    except ValueError:
+        healthy = False
+    if not healthy:
+        return f"{NOT_PREFECT}: GET {url}/health did not answer `true`"
+    return None
 
 
 def check_reachable(target: ApiTarget, timeout: float | None = None) -> None:
@@ -190,7 +211,13 @@ def run(coro: Any, target: ApiTarget) -> Any:
     except httpx.HTTPError as exc:
         raise OperationError(f"Prefect server at {target.url}: {short_error(exc)}") from None
     except RuntimeError as exc:
-        if "incompatible versions" not in str(exc):
+        # prefect's client checks the server's version first: "Failed to reach API at ..."
+        # when what answers is no Prefect API (or went away), "incompatible versions" else
+        text = str(exc)
+        if "Failed to reach API" in text:
+            raise OperationError(f"Prefect server at {target.url} ({target.source}) did not "
+                                 f"answer as a Prefect API; {NOT_PREFECT_HINT}") from None
+        if "incompatible versions" not in text:
             raise
         raise OperationError(f"Prefect server at {target.url}: {short_error(exc)}") from None
 

@@ -159,6 +159,10 @@ class Embedded:
                          + ("healthy" if up else "not answering yet"))
         elif up:
             lines.append("embedded server: not started here, but a Prefect server answers")
+        elif _port_in_use(self.port):
+            lines.append(f"embedded server: not running; port {self.port} is used by another "
+                         f"program (not a Prefect API): stop it or set {api.ENV_PORT} to a "
+                         "free port")
         else:
             lines.append("embedded server: not running (start it with: cli server start)")
         lines += [f"  API:          {self.api_url}",

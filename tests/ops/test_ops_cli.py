@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,8 +17,9 @@ from pathlib import Path
 import pytest
 from ops_helpers import CLI, PREFECT, generate, run, run_process
 
+from scaffold.errors import OperationError
 from scaffold.ops import api
-from scaffold.ops.embedded import Embedded, _group_alive
+from scaffold.ops.embedded import Embedded, _group_alive, ensure_process_pool
 
 # -- pass-through --------------------------------------------------------------------------------
 
@@ -237,3 +241,82 @@ def test_stop_ignores_a_stale_pid_file(repo: Path, monkeypatch):
     finally:
         os.killpg(sleeper.pid, signal.SIGKILL)
         sleeper.wait()
+
+
+# -- something that answers HTTP but is no Prefect API -------------------------------------------
+
+
+class _Everything200(http.server.BaseHTTPRequestHandler):
+    """Like a web app that answers every path with a page (the dashboard's UI does)."""
+
+    def do_GET(self):
+        body = b"<html><body>an app</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class _Files(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(params=["files", "everything-200"])
+def web_server(request, tmp_path: Path):
+    """A real `http.server` on a free loopback port (404 for /api/health, or 200 with HTML)."""
+    handler = (functools.partial(_Files, directory=str(tmp_path)) if request.param == "files"
+               else _Everything200)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+NOT_PREFECT_HINT = "is this a Prefect API? the URL usually ends in /api"
+
+
+def test_not_a_prefect_api_one_line_exit_1(farm_config: Path, web_server: int, monkeypatch):
+    for url in (f"http://127.0.0.1:{web_server}/api", f"http://127.0.0.1:{web_server}"):
+        monkeypatch.setenv("PREFECT_API_URL", url)
+        for args in [*COMMANDS, ("prefect", "flows", "ls"), ("prefect", "deployment", "ls")]:
+            result = run(*args, root=farm_config)
+            assert result.exit_code == 1, (args, result.output, result.stderr)
+            assert result.stderr.count("\n") == 1, (args, result.stderr)
+            assert result.stderr.startswith(f"error: {url} (PREFECT_API_URL) answers HTTP but "
+                                            "is not a Prefect API"), result.stderr
+            assert result.stderr.rstrip().endswith(NOT_PREFECT_HINT)
+
+
+def test_client_failing_to_reach_the_api_is_one_line(web_server: int):
+    """api.run: prefect's client raises RuntimeError('Failed to reach API ...') on its first
+    request to something that is no Prefect API (here: without the probe in front)."""
+    url = f"http://127.0.0.1:{web_server}/api"
+    with pytest.raises(OperationError) as info:
+        ensure_process_pool(url, "default-pool")
+    assert str(info.value) == (f"Prefect server at {url} (embedded) did not answer as a "
+                               f"Prefect API; {NOT_PREFECT_HINT}")
+
+
+def test_embedded_port_held_by_another_web_server(repo: Path, web_server: int, monkeypatch):
+    monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(web_server))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = run("server", "start", root=repo)
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr == (f"error: port {web_server} on 127.0.0.1 is used by another "
+                             "program; stop it or set SCAFFOLD_SERVER_PORT to a free port\n")
+    assert not (repo / ".prefect" / "server.pid").exists()
+    status = run("server", "status", root=repo)
+    assert status.exit_code == 1
+    assert "a Prefect server answers" not in status.output
+    assert f"port {web_server} is used by another program" in status.output
+
