@@ -26,13 +26,36 @@ def prefect_command() -> list[str]:
     return [sys.executable, "-m", "prefect"]
 
 
+# prefect's commands (and aliases) that talk to the API; the others (server, config, profile,
+# version, init, cloud, dashboard, dev, ...) and unknown ones go to prefect unchecked
+API_COMMANDS = frozenset({
+    "api", "artifact", "automation", "automations", "block", "blocks", "concurrency-limit",
+    "concurrency-limits", "deploy", "deployment", "deployments", "events", "event", "flow",
+    "flows", "flow-run", "flow-runs", "global-concurrency-limit", "gcl", "shell", "task",
+    "task-run", "task-runs", "variable", "work-pool", "work-pools", "work-queue",
+    "work-queues", "worker",
+})
+HELP_FLAGS = frozenset({"--help", "-h"})
+
+
+def needs_api(args: list[str]) -> bool:
+    """Whether ``prefect ARGS`` talks to the API (a help page or a bare group does not)."""
+    return (len(args) > 1 and args[0] in API_COMMANDS
+            and not HELP_FLAGS.intersection(args))
+
+
 def run_prefect(args: list[str], root: Path | None = None) -> int:
     """Run ``prefect ARGS`` in the foreground and return its exit code (128+N for signal N).
 
+    A command that needs the API first checks it answers (bounded by $SCAFFOLD_API_TIMEOUT):
+    one line and exit 1 instead of prefect's traceback when it does not.
     ``SCAFFOLD_ROOT`` is set to the repository root (when known and not set already): the
     pull steps of prefect.yaml resolve ``{{ $SCAFFOLD_ROOT }}/projects/<P>`` on the worker.
     """
-    env = api.prefect_env(api.resolve_api())
+    target = api.resolve_api()
+    if needs_api(args):
+        api.check_reachable(target)
+    env = api.prefect_env(target)
     if root is not None:
         env.setdefault("SCAFFOLD_ROOT", str(root))
     try:

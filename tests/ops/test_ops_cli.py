@@ -20,6 +20,7 @@ from ops_helpers import CLI, PREFECT, generate, run, run_process
 from scaffold.errors import OperationError
 from scaffold.ops import api
 from scaffold.ops.embedded import Embedded, _group_alive, ensure_process_pool
+from scaffold.ops.passthrough import needs_api
 
 # -- pass-through --------------------------------------------------------------------------------
 
@@ -320,3 +321,30 @@ def test_embedded_port_held_by_another_web_server(repo: Path, web_server: int, m
     assert "a Prefect server answers" not in status.output
     assert f"port {web_server} is used by another program" in status.output
 
+
+# -- pass-through with the server down ---------------------------------------------------------
+
+
+def test_pass_through_server_down_one_line(repo: Path, monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(closed_port()))
+    env = dict(os.environ)
+    for args in (["flows", "ls"], ["deployment", "ls"], ["work-pool", "ls"]):
+        out = run_process([CLI, "prefect", *args], cwd=repo, env=env)
+        assert out.returncode == 1, (args, out.stdout, out.stderr)
+        assert out.stdout == "" and out.stderr.count("\n") == 1, out.stderr
+        assert out.stderr.startswith("error: Prefect server not reachable at http://127.0.0.1:")
+        assert out.stderr.endswith("; start it with `cli server start`\n")
+    # no server needed: forwarded unchecked, prefect's own result
+    for args in (["version"], ["flows", "ls", "--help"], ["config", "view"]):
+        out = run_process([CLI, "prefect", *args], cwd=repo, env=env)
+        assert out.returncode == 0, (args, out.stderr)
+
+
+def test_needs_api():
+    assert needs_api(["flows", "ls"]) and needs_api(["worker", "start", "--pool", "p"])
+    assert needs_api(["deployment", "inspect", "f/d"])
+    for args in (["version"], ["server", "start"], ["config", "view"], ["profile", "ls"],
+                 ["flows", "ls", "--help"], ["flows", "ls", "-h"], ["flows"],
+                 ["no-such-command", "x"]):
+        assert not needs_api(args), args
