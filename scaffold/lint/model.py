@@ -110,6 +110,7 @@ class FlowSummary:
     flows: list[FlowFunc] = field(default_factory=list)
     functions: dict[str, int] = field(default_factory=dict)  # top-level def name -> line
     tasks: int = 0  # functions decorated with @task
+    task_functions: frozenset[str] = frozenset()  # module-level ones, by name
     main_calls: tuple[str, ...] = ()  # names called under ``if __name__ == "__main__":``
     # names called outside __main__; only filled when several flows make the main one ambiguous
     other_calls: frozenset[str] = frozenset()

@@ -184,13 +184,17 @@ class _FlowCollector:
         s.main_calls = tuple(sorted(main_calls))
 
         defs.sort(key=lambda d: (d[0].lineno, d[0].col_offset))
+        top_tasks: list[str] = []
         for node, top_level in defs:
             for index, deco in enumerate(node.decorator_list):
                 kind = self.decorator_kind(deco)
                 if kind == "task":
                     s.tasks += 1
+                    if top_level:
+                        top_tasks.append(node.name)
                 elif kind == "flow":
                     s.flows.append(self.flow_func(node, index, deco, constants, top_level))
+        s.task_functions = frozenset(top_tasks)
 
         # who calls whom matters only to pick the main flow among several misnamed ones
         wanted = f"{s.flow}{naming.FLOW_SUFFIX}"

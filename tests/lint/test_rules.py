@@ -81,3 +81,28 @@ def test_the_documented_codes_never_change() -> None:
         "PD005": "entrypoint-not-found", "PD006": "missing-deployment-suffix",
         "PD007": "unknown-parameter",
     }
+
+
+def test_pf002_a_task_named_like_the_main_flow_gets_the_right_advice(tmp_path) -> None:
+    from lint_helpers import lint, write_files
+
+    flow = '''from prefect import flow, task
+
+
+@task
+def conflict_flow(x: int) -> int:
+    return x
+
+
+@flow(name="farm__conflict_flow")
+def main() -> None:
+    conflict_flow(1)
+'''
+    root = write_files(tmp_path / "repo", {"projects/farm/flows/conflict.py": flow,
+                                           "projects/farm/prefect.yaml": "name: farm\ndeployments: []\n"})
+    run = lint(root, "--select", "PF")
+    assert run.stdout == (
+        "projects/farm/flows/conflict.py:5:1: PF002 'conflict_flow' is a @task, but the main flow "
+        "must be the @flow function 'conflict_flow': rename the task (e.g. to 'conflict_task'), "
+        "then rename the flow function 'main' to 'conflict_flow'\n"), run.stdout
+    assert "add @flow" not in run.stdout

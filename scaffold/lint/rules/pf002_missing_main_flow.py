@@ -22,7 +22,8 @@ class MissingMainFlowRule(Rule):
 
     ## Fix
     Decorate `<FLOW>_flow` with `@flow(name="<PROJECT>__<FLOW>_flow")`. When the main flow
-    exists under another name, PF003 reports (and fixes) the name instead.
+    exists under another name, PF003 reports (and fixes) the name instead. When `<FLOW>_flow`
+    is a `@task`, rename the task first, then name the main flow `<FLOW>_flow`.
     """
 
     code = "PF002"
@@ -41,7 +42,9 @@ class MissingMainFlowRule(Rule):
                                    f"main flow {wanted!r} is defined {len(mains)} times; keep one")
         elif not mains:
             line = flow.functions.get(wanted)
-            if line is not None:
+            if line is not None and wanted in flow.task_functions:
+                yield self.finding(flow.path, (line, 1), self._task_message(flow, wanted))
+            elif line is not None:
                 yield self.finding(flow.path, (line, 1),
                                    f"{wanted!r} is not decorated with @flow; add "
                                    f'@flow(name="{naming.flow_name(flow.project, flow.flow)}")'
@@ -51,6 +54,22 @@ class MissingMainFlowRule(Rule):
                 yield self.finding(flow.path, None,
                                    f"no main flow in {naming.flow_file(flow.flow)}: define "
                                    f"an @flow function named {wanted!r}")
+
+    @staticmethod
+    def _task_message(flow: FlowSummary, wanted: str) -> str:
+        """``<FLOW>_flow`` is a task: adding @flow to it would be wrong advice."""
+        task = f"{flow.flow}_task"
+        rename = f"rename the task (e.g. to {task!r})" if task not in flow.functions \
+            else "rename the task"
+        tops = [f.name for f in flow.flows if f.top_level]
+        if len(tops) == 1:
+            then = f"then rename the flow function {tops[0]!r} to {wanted!r}"
+        elif tops:
+            then = f"then rename the main one of the @flow functions {', '.join(tops)} to {wanted!r}"
+        else:
+            then = f"then define the main flow as an @flow function {wanted!r}"
+        return (f"{wanted!r} is a @task, but the main flow must be the @flow function "
+                f"{wanted!r}: {rename}, {then}")
 
     VALID = (Example({"farm/flows/harvest.py": flow_file()}),)
     INVALID = (
@@ -82,4 +101,16 @@ def pick(season: str) -> None:
 def store(season: str) -> None:
     pick_task(season)
 '''}, title="two flows, neither is the main one"),
+        Example({"farm/flows/harvest.py": '''from prefect import flow, task
+
+
+@task
+def harvest_flow(season: str) -> str:
+    return f"picked {season}"
+
+
+@flow(name="farm__harvest_flow")
+def main(season: str = "winter") -> None:
+    harvest_flow(season)
+'''}, title="a task has the main flow's name"),
     )
