@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
-from scaffold.ops.lookup import ServerDeployment, read_server_deployments
+from scaffold.ops.lookup import ServerDeployment, read_server_deployments, select
 from scaffold.ops.report import Progress, table
 from scaffold.repo import Deployment, Repo
 
@@ -76,7 +76,7 @@ def deploy(repo: Repo, projects: tuple[str, ...] = (), deployments: tuple[str, .
     if not projects and not deployments:
         raise UsageError("name what to deploy: -p PROJECT and/or -d DEPLOYMENT (each repeatable), "
                          "e.g. cli prefect deploy -p farm")
-    selected = repo.resolve(projects, deployments)  # unknown names: UsageError, nothing deployed
+    selected = select(repo, projects, deployments)  # unknown names: UsageError, nothing deployed
     if not selected:
         names = ", ".join(projects)
         raise UsageError(f"no deployments in prefect.yaml of {names}; add one with "

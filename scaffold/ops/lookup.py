@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scaffold import naming
-from scaffold.repo import Deployment
+from scaffold.errors import UsageError
+from scaffold.repo import Deployment, Repo, did_you_mean
 
 PAGE = 200  # the server's default and maximum page size
 
@@ -38,6 +39,44 @@ def expected_flow_name(dep: Deployment) -> str | None:
     """The ``@flow`` name the conventions give a config entry (None without a usable entrypoint)."""
     flow = naming.flow_of_entrypoint(dep.entrypoint) if isinstance(dep.entrypoint, str) else None
     return naming.flow_name(dep.project, flow) if flow else None
+
+
+def select(repo: Repo, projects: tuple[str, ...] | list[str] = (),
+           deployments: tuple[str, ...] | list[str] = ()) -> list[Deployment]:
+    """``Repo.resolve`` for the operations: ``-d`` also takes the server's ``FLOW/DEPLOYMENT``
+    form (as `prefect deployment ls` prints it) when FLOW is the entry's conventional flow,
+    and unknown names say where the names are, without needing a server."""
+    known_projects = repo.projects()
+    index = repo.deployment_index()
+    errors = [f"unknown project {p!r}{did_you_mean(p, known_projects)}"
+              for p in projects if p not in known_projects]
+    names: list[str] = []
+    for name in deployments:
+        if name not in index and "/" in name:
+            flow, short = name.split("/", 1)
+            dep = index.get(short)
+            if dep is not None and expected_flow_name(dep) == flow:
+                name = short
+            elif dep is not None:
+                errors.append(f"unknown deployment {name!r} (prefect.yaml's {short!r} is "
+                              f"{expected_flow_name(dep)}/{short} on the server)")
+                continue
+            else:
+                errors.append(f"unknown deployment {name!r}{did_you_mean(short, list(index))}")
+                continue
+        elif name not in index:
+            errors.append(f"unknown deployment {name!r}{did_you_mean(name, list(index))}")
+            continue
+        names.append(name)
+    if errors:
+        where = []
+        if any(e.startswith("unknown project") for e in errors):
+            where.append("projects are the folders of projects/")
+        if any(e.startswith("unknown deployment") for e in errors):
+            where.append("deployment names are the `name:` values in "
+                         "projects/<PROJECT>/prefect.yaml")
+        raise UsageError("; ".join(errors + where))
+    return repo.resolve(projects, names)
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from scaffold import yamledit
 from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
-from scaffold.ops.lookup import Matcher, ServerDeployment, read_server_deployments
+from scaffold.ops.lookup import Matcher, ServerDeployment, read_server_deployments, select
 from scaffold.ops.report import Progress
 from scaffold.repo import Deployment, Repo
 
@@ -40,7 +40,7 @@ def _select(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
     if not projects and not deployments:
         raise UsageError(f"name what to {verb}: -p PROJECT and/or -d DEPLOYMENT (each "
                          f"repeatable), e.g. cli prefect deployment {verb} -p farm")
-    selected = repo.resolve(projects, deployments)
+    selected = select(repo, projects, deployments)
     if not selected:
         raise UsageError(f"no deployments in prefect.yaml of {', '.join(projects)}")
     return selected

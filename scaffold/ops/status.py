@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from scaffold import naming
 from scaffold.ops import api
-from scaffold.ops.lookup import Matcher, ServerDeployment, read_server_deployments
+from scaffold.ops.lookup import Matcher, ServerDeployment, read_server_deployments, select
 from scaffold.ops.report import table
 from scaffold.repo import Deployment, Repo
 
@@ -40,7 +40,7 @@ def status(repo: Repo, projects: tuple[str, ...] = (), as_json: bool = False,
            stream: TextIO | None = None) -> dict[str, Any]:
     stream = sys.stdout if stream is None else stream
     if projects:
-        repo.resolve(projects, ())  # unknown projects: UsageError with near matches
+        select(repo, projects)  # unknown projects: UsageError with near matches
     chosen = list(dict.fromkeys(projects)) or repo.projects()
     config = {p: repo.config(p).deployments for p in chosen}
     target = api.resolve_api()

@@ -162,3 +162,29 @@ def test_many_deployments_bulk(repo: Path, server):
     assert result.exit_code == 0, result.stderr
     assert server.deployments() == {}
     assert "53 deleted" in result.output
+
+
+def test_names_in_prefects_flow_slash_deployment_form(deployed: Path, server):
+    result = run("prefect", "deployment", "pause", "-d", WINTER, root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.paused() == {WINTER: True, SUMMER: False, ORDERS: False}
+    result = run("prefect", "deployment", "pause", "-d", "other_flow/farm__harvest__summer",
+                 root=deployed)
+    assert result.exit_code == 2
+    assert f"unknown deployment 'other_flow/farm__harvest__summer' (prefect.yaml's " \
+           f"'farm__harvest__summer' is {SUMMER} on the server)" in result.stderr
+    result = run("prefect", "deployment", "pause", "-d", "farm__harvest_flow/farm__harvest__smr",
+                 root=deployed)
+    assert result.exit_code == 2 and "did you mean 'farm__harvest__summer'" in result.stderr
+    assert server.paused() == {WINTER: True, SUMMER: False, ORDERS: False}
+
+
+def test_unknown_names_point_at_prefect_yaml(deployed: Path, server):
+    result = run("prefect", "deployment", "pause", "-p", "frm", "-d", "nope", root=deployed)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "cli status" not in result.stderr  # needs a server: no help for a name
+    assert result.stderr.startswith("error: unknown project 'frm' (did you mean 'farm'?); "
+                                    "unknown deployment 'nope'; ")
+    assert "projects are the folders of projects/" in result.stderr
+    assert "deployment names are the `name:` values in projects/<PROJECT>/prefect.yaml" \
+        in result.stderr
