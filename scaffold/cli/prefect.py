@@ -134,7 +134,8 @@ def resume(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str
               help="Also remove the entries from prefect.yaml (the rest of the file is kept "
                    "byte for byte).")
 @click.option("--prune-flows", is_flag=True,
-              help="Also delete flows left without deployments, WITH their run history.")
+              help="Also delete the flows of the selected deployments left without "
+                   "deployments (also one left by an earlier delete), WITH their run history.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def delete(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str, ...],
@@ -143,12 +144,17 @@ def delete(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str
 
     Step 2 of deleting a deployment is removing it from prefect.yaml: --prune-config does it.
     """
+    from scaffold.ops.manage import Declined
     from scaffold.ops.manage import delete as run
 
     confirm = None
     if not yes and sys.stdin.isatty() and sys.stdout.isatty():
         def confirm(question: str) -> bool:
             return click.confirm(question, default=False)
-    run(_repo(ctx), projects, deployments, prune_config=prune_config, prune_flows=prune_flows,
-        confirm=confirm)
+    try:
+        run(_repo(ctx), projects, deployments, prune_config=prune_config,
+            prune_flows=prune_flows, confirm=confirm)
+    except Declined as exc:  # an answer, not an error: no "error:" prefix; exit 1 as click.Abort
+        click.echo(str(exc), err=True)
+        ctx.exit(1)
 

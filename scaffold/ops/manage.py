@@ -13,18 +13,31 @@ a server without it. A deployment in prefect.yaml that is not on the server is r
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from scaffold import yamledit
 from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
-from scaffold.ops.lookup import Matcher, ServerDeployment, read_server_deployments, select
+from scaffold.ops.lookup import (
+    Matcher,
+    ServerDeployment,
+    expected_flow_name,
+    read_server_deployments,
+    select,
+)
 from scaffold.ops.report import Progress
 from scaffold.repo import Deployment, Repo
 
 BULK_LIMIT = 50  # POST /deployments/bulk_delete and /flows/bulk_delete accept at most 50
+
+
+class Declined(OperationError):
+    """The confirmation question was answered no: nothing was changed (exit 1, as click.Abort)."""
+
+    def __init__(self) -> None:
+        super().__init__("aborted: nothing deleted")
 
 
 @dataclass
@@ -116,7 +129,10 @@ def delete(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
            prune_config: bool = False, prune_flows: bool = False,
            confirm: Callable[[str], bool] | None = None,
            stream: TextIO | None = None) -> list[Item]:
-    """Delete from the server; ``confirm(question)`` is asked once (None: no question)."""
+    """Delete from the server; ``confirm(question)`` is asked once (None: no question).
+
+    Declined (nothing changed) when the answer is no.
+    """
     stream = sys.stdout if stream is None else stream
     selected = _select(repo, projects, deployments, "delete")
     target = api.resolve_api()
@@ -124,8 +140,7 @@ def delete(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
     items, flows_deleted = api.run(
         _delete(selected, prune_flows, target, stream, confirm, prune_config), target)
     if items is None:
-        print("nothing deleted", file=stream)
-        return []
+        raise Declined()
     if prune_config:
         _prune_config(repo, items, stream)
     for name in flows_deleted:
@@ -139,14 +154,9 @@ async def _delete(selected: list[Deployment], prune_flows: bool, target: api.Api
     async with api.client_session(target) as client:
         items = await _match(client, selected)
         found = [i for i in items if i.server is not None]
-        if confirm is not None:
-            extra = (" and remove them from prefect.yaml" if prune_config else "") + (
-                " and delete flows left without deployments (with their run history)"
-                if prune_flows else "")
-            question = (f"Delete {len(found)} deployment(s) from {target.url}{extra}? "
-                        + ", ".join(i.dep.name for i in items))
-            if not confirm(question):
-                return None, []
+        asked = confirm is not None and bool(found or prune_config or prune_flows)
+        if asked and not confirm(_question(items, found, target, prune_config, prune_flows)):
+            return None, []
         with Progress(len(items), "deleting", stream) as progress:
             deleted = await _bulk_delete(client, [i.server.id for i in found]) if found else set()
             for item in items:
@@ -162,8 +172,28 @@ async def _delete(selected: list[Deployment], prune_flows: bool, target: api.Api
         flows_deleted: list[str] = []
         if prune_flows:
             gone = [i.server for i in found if i.result == "deleted"]
-            flows_deleted = await _prune_flows(client, gone)
+            # also the conventional flows of the selection: an earlier delete without
+            # --prune-flows may have left one without deployments
+            named = {expected_flow_name(i.dep) for i in items if i.error is None}
+            flows_deleted = await _prune_flows(client, gone, sorted(n for n in named if n))
     return items, flows_deleted
+
+
+def _question(items: list[Item], found: list[Item], target: api.ApiTarget, prune_config: bool,
+              prune_flows: bool) -> str:
+    """The confirmation question: what is on the server counted and listed, the rest apart."""
+    missing = [i.dep.name for i in items if i.server is None and i.error is None]
+    extra = (" and remove them from prefect.yaml" if prune_config else "") + (
+        " and delete flows left without deployments (with their run history)"
+        if prune_flows else "")
+    question = f"Delete {len(found)} deployment(s) from {target.url}{extra}"
+    if found:
+        question += ": " + ", ".join(i.server.full_name for i in found)
+    if missing:
+        question += ("; not on the server" + (" (removed from prefect.yaml only)"
+                                              if prune_config else "")
+                     + ": " + ", ".join(missing))
+    return question + "?"
 
 
 async def _bulk_delete(client: Any, ids: list[Any]) -> set[Any]:
@@ -199,11 +229,18 @@ async def _try_post(client: Any, path: str, body: dict) -> Any:
         raise
 
 
-async def _prune_flows(client: Any, gone: list[ServerDeployment]) -> list[str]:
-    """Delete the flows of ``gone`` that have no deployment left; their names."""
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterId
+async def _prune_flows(client: Any, gone: list[ServerDeployment], names: Sequence[str] = ()
+                       ) -> list[str]:
+    """Delete the flows of ``gone`` and the flows named ``names`` that have no deployment
+    left; their names."""
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterId, FlowFilterName
 
     flows = {s.flow_id: s.flow_name for s in gone}
+    for i in range(0, len(names), 200):
+        for flow in await client.read_flows(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=list(names[i:i + 200]))),
+                limit=200):
+            flows.setdefault(flow.id, flow.name)
     if not flows:
         return []
     ids = list(flows)

@@ -144,8 +144,9 @@ def test_delete_confirmation(deployed: Path, server):
         asked.append(question)
         return False
 
-    items = manage.delete(Repo(deployed), ("farm",), (), confirm=no)
-    assert items == [] and len(asked) == 1
+    with pytest.raises(manage.Declined, match="^aborted: nothing deleted$"):
+        manage.delete(Repo(deployed), ("farm",), (), confirm=no)
+    assert len(asked) == 1
     assert "Delete 2 deployment(s)" in asked[0] and "farm__harvest__winter" in asked[0]
     assert set(server.deployments()) == ALL
     items = manage.delete(Repo(deployed), ("farm",), (), confirm=lambda q: True)
@@ -162,6 +163,68 @@ def test_many_deployments_bulk(repo: Path, server):
     assert result.exit_code == 0, result.stderr
     assert server.deployments() == {}
     assert "53 deleted" in result.output
+
+
+def test_delete_question_counts_and_lists_what_is_on_the_server(deployed: Path, server):
+    run("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
+    asked: list[str] = []
+    with pytest.raises(manage.Declined):
+        manage.delete(Repo(deployed), ("farm",), (), confirm=lambda q: asked.append(q) and False)
+    assert asked == [(f"Delete 2 deployment(s) from {server.api_url}: {WINTER}, {SUMMER}; "
+                      "not on the server: farm__harvest__autumn?")]
+    assert set(server.deployments()) == ALL
+
+
+def test_declining_on_a_terminal_exits_1(deployed: Path, server):
+    """The real prompt on a real terminal (a pty): answering no is exit 1, nothing deleted."""
+    import os
+    import pty
+    import subprocess
+    import time
+
+    from ops_helpers import CLI
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([CLI, "prefect", "deployment", "delete", "-p", "dw"],
+                                cwd=deployed, stdin=slave, stdout=slave, stderr=slave)
+        os.close(slave)
+        seen = b""
+        deadline = time.monotonic() + 60
+        while b"[y/N]" not in seen and time.monotonic() < deadline:
+            seen += os.read(master, 4096)
+        os.write(master, b"n\n")
+        code = proc.wait(timeout=60)
+        try:
+            while chunk := os.read(master, 4096):
+                seen += chunk
+        except OSError:  # EIO: the other end closed
+            pass
+    finally:
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert code == 1, text
+    assert f"Delete 1 deployment(s) from {server.api_url}: {ORDERS}?" in text
+    assert "aborted: nothing deleted" in text and "error:" not in text
+    assert set(server.deployments()) == ALL
+
+
+def test_prune_flows_cleans_a_flow_an_earlier_delete_left(deployed: Path, server):
+    result = run("prefect", "deployment", "delete", "-p", "farm", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.flows() == {"farm__harvest_flow", "dw__load_flow"}  # orphan kept: no flag
+    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
+                 "--prune-flows", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert "farm__harvest__winter: not on the server" in result.output
+    assert "deleted flow farm__harvest_flow" in result.output
+    assert server.flows() == {"dw__load_flow"}
+    # a flow that still has deployments is kept, named or not
+    run("new-deployment", "dw", "load", "--param", "table=users", root=deployed)
+    result = run("prefect", "deployment", "delete", "-d", "dw__load__users", "--prune-flows",
+                 root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.flows() == {"dw__load_flow"} and set(server.deployments()) == {ORDERS}
 
 
 def test_names_in_prefects_flow_slash_deployment_form(deployed: Path, server):
