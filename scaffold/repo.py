@@ -355,7 +355,7 @@ class Repo:
             if name not in index:
                 errors.append(f"unknown deployment {name!r}{did_you_mean(name, list(index))}")
         if errors:
-            raise UsageError("; ".join(errors) + "; see `cli status` for the names")
+            raise unknown_names(errors)
         chosen: dict[tuple[str, Any], Deployment] = {}
         for project in projects:
             for dep in self.config(project).deployments:
@@ -364,6 +364,16 @@ class Repo:
             dep = index[name]
             chosen.setdefault((dep.project, dep.name), dep)
         return list(chosen.values())
+
+
+def unknown_names(errors: list[str]) -> UsageError:
+    """One error for all unknown ``-p``/``-d`` names, saying where the names are (offline)."""
+    where = []
+    if any(e.startswith("unknown project") for e in errors):
+        where.append("projects are the folders of projects/")
+    if any(e.startswith("unknown deployment") for e in errors):
+        where.append("deployment names are the `name:` values in projects/<PROJECT>/prefect.yaml")
+    return UsageError("; ".join(errors + where))
 
 
 def did_you_mean(value: str, candidates: list[str]) -> str:

@@ -362,7 +362,8 @@ def test_resolve_unknown_names_is_one_error_with_suggestions(repo):
         "unknown project 'nothing_like_it'; "
         "unknown deployment 'farm__plnt' (did you mean 'farm__plant'?); "
         "unknown deployment 'zoo__fed' (did you mean 'zoo__feed'?); "
-        "unknown deployment 'xyz'; see `cli status` for the names")
+        "unknown deployment 'xyz'; projects are the folders of projects/; deployment names are "
+        "the `name:` values in projects/<PROJECT>/prefect.yaml")
     assert "\n" not in msg
 
 

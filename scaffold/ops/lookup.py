@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scaffold import naming
-from scaffold.errors import UsageError
-from scaffold.repo import Deployment, Repo, did_you_mean
+from scaffold.repo import Deployment, Repo, did_you_mean, unknown_names
 
 PAGE = 200  # the server's default and maximum page size
 
@@ -69,13 +68,7 @@ def select(repo: Repo, projects: tuple[str, ...] | list[str] = (),
             continue
         names.append(name)
     if errors:
-        where = []
-        if any(e.startswith("unknown project") for e in errors):
-            where.append("projects are the folders of projects/")
-        if any(e.startswith("unknown deployment") for e in errors):
-            where.append("deployment names are the `name:` values in "
-                         "projects/<PROJECT>/prefect.yaml")
-        raise UsageError("; ".join(errors + where))
+        raise unknown_names(errors)
     return repo.resolve(projects, names)
 
 
