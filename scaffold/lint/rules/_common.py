@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from scaffold import naming
 
 
@@ -49,6 +52,19 @@ def others(places: list[str]) -> str:
     if len(places) <= 2:
         return " and ".join(places)
     return f"{places[0]}, {places[1]} and {len(places) - 2} more"
+
+
+def duplicates(places: dict[str, list[tuple[str, Any]]]) -> Iterator[tuple[str, str, Any, str]]:
+    """For every name used in 2+ places: (name, path, pos, "the other places") per place.
+
+    The cross-file uniqueness rules (deployment names, @flow names) share this grouping.
+    """
+    for name, found in places.items():
+        if len(found) < 2:
+            continue
+        for i, (path, pos) in enumerate(found):
+            rest = [where(p, q.line) for j, (p, q) in enumerate(found) if j != i]
+            yield name, path, pos, others(rest)
 
 
 def show(value: object) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scaffold.lint.model import Example, Finding, Index, Pos, Rule
-from scaffold.lint.rules._common import config_file, flow_file, others, where
+from scaffold.lint.rules._common import config_file, duplicates, flow_file
 
 
 class DuplicateDeploymentNameRule(Rule):
@@ -36,14 +36,9 @@ class DuplicateDeploymentNameRule(Rule):
             for dep in config.deployments:
                 if isinstance(dep.name, str):
                     seen.setdefault(dep.name, []).append((config.path, dep.name_pos or dep.pos))
-        for name, places in seen.items():
-            if len(places) < 2:
-                continue
-            for i, (path, pos) in enumerate(places):
-                rest = [where(p, q.line) for j, (p, q) in enumerate(places) if j != i]
-                yield self.finding(path, pos,
-                                   f"deployment name {name!r} is also used at {others(rest)}; "
-                                   "deployment names must be unique across all projects")
+        for name, path, pos, elsewhere in duplicates(seen):
+            yield self.finding(path, pos, f"deployment name {name!r} is also used at {elsewhere}; "
+                                          "deployment names must be unique across all projects")
 
     VALID = (Example({"farm/prefect.yaml": config_file(), "farm/flows/harvest.py": flow_file()}),)
     INVALID = (

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scaffold.lint.model import Example, Finding, Index, Pos, Rule
-from scaffold.lint.rules._common import flow_file, others, where
+from scaffold.lint.rules._common import duplicates, flow_file
 
 
 class DuplicateFlowNameRule(Rule):
@@ -38,14 +38,9 @@ class DuplicateFlowNameRule(Rule):
                 name = func.effective_name
                 if name is not None:
                     seen.setdefault(name, []).append((path, func.name_pos or func.deco_pos))
-        for name, places in seen.items():
-            if len(places) < 2:
-                continue
-            for i, (path, pos) in enumerate(places):
-                rest = [where(p, q.line) for j, (p, q) in enumerate(places) if j != i]
-                yield self.finding(path, pos,
-                                   f"flow name {name!r} is also used at {others(rest)}; flow "
-                                   "names must be unique across all projects")
+        for name, path, pos, elsewhere in duplicates(seen):
+            yield self.finding(path, pos, f"flow name {name!r} is also used at {elsewhere}; flow "
+                                          "names must be unique across all projects")
 
     VALID = (Example({"farm/flows/harvest.py": flow_file("farm", "harvest"),
                       "orchard/flows/harvest.py": flow_file("orchard", "harvest")},
