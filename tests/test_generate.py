@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from splice import splice  # tests/ is on sys.path (rootdir conftest)
 
 from scaffold.cli import cli
 
@@ -179,10 +180,9 @@ def test_existing_bytes_are_kept(farm: Path):
     run("new-flow", "farm", "sow")
     after = config.read_bytes()
     # the new entry is one inserted block: what was there is a prefix + suffix of the result
-    cut = next(i for i in range(len(before)) if before[i] != after[i])
-    tail = len(before) - cut
-    assert after[:cut] == before[:cut] and after[len(after) - tail:] == before[cut:]
-    inserted = after[cut:len(after) - tail].decode()
+    start, end = splice(before, after)
+    assert after[:start] + after[end:] == before
+    inserted = after[start:end].decode()
     assert inserted.startswith("- name: farm__sow\n")
     assert after.index(b"farm__sow") < after.index(b"# Instructions for new deployments")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from splice import splice  # tests/ is on sys.path (rootdir conftest)
 
 from scaffold import yamledit
 from scaffold.errors import ConfigError, UsageError
@@ -85,17 +86,6 @@ def test_golden(case: str):
     assert set(data(got)) >= set(data(before)) - {"deployments"}
 
 
-def _splice(before: str, after: str) -> tuple[int, int]:
-    """(start, end) of the block of ``after`` that is not in ``before``: common prefix/suffix."""
-    n = 0
-    while n < min(len(before), len(after)) and before[n] == after[n]:
-        n += 1
-    m = 0
-    while m < min(len(before), len(after)) - n and before[-1 - m] == after[-1 - m]:
-        m += 1
-    return n, len(after) - m
-
-
 INSERT_CASES = [c for c in CASES if load_op(c)["op"] == "insert"]
 # Cases where the "deployments: []" / null line itself is rewritten (the only allowed change).
 KEY_LINE_CHANGES = {"insert_empty_list", "insert_empty_list_comment", "insert_null_explicit",
@@ -118,7 +108,7 @@ def test_insert_only_adds_a_block(case: str):
         assert a_lines[line_no].rstrip("\r\n").rstrip().startswith(
             b_lines[line_no].split(":")[0] + ":")
         return
-    start, end = _splice(before, after)
+    start, end = splice(before, after)
     assert after[:start] + after[end:] == before
     block = after[start:end]
     # the inserted text is whole lines, in the file's own line endings

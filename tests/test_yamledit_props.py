@@ -17,6 +17,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from splice import splice  # tests/ is on sys.path (rootdir conftest)
 
 from scaffold.errors import UsageError
 from scaffold.yamledit import (
@@ -106,16 +107,6 @@ def load_all(text_: str) -> list[Any]:
         _RUAMEL_SAFE.load(text_),
         plain(_RUAMEL_RT.load(io.StringIO(text_))),
     ]
-
-
-def splice(before: str, after: str) -> tuple[int, int]:
-    n = 0
-    while n < min(len(before), len(after)) and before[n] == after[n]:
-        n += 1
-    m = 0
-    while m < min(len(before), len(after)) - n and before[-1 - m] == after[-1 - m]:
-        m += 1
-    return n, len(after) - m
 
 
 @PROPS
