@@ -200,7 +200,8 @@ class Linter:
         targets, infos, excluded = self.discover()
         cache = Cache(self.root, self.use_cache)
         sources: dict[str, bytes] = {}
-        keys: dict[str, bytes] = {}
+        keys: dict[str, bytes] = {}  # path -> digest of the content (readable files)
+        unreadable: dict[str, str] = {}  # path -> why it cannot be read
         run_key = hashlib.blake2b(self.config.projects.encode(), digest_size=16)
         run_key.update(repr((sorted(infos.items()), sorted(excluded))).encode())
         root = str(self.root)
@@ -211,18 +212,20 @@ class Linter:
                     with open(os.path.join(root, target.path), "rb") as fh:
                         data = fh.read()
                 except OSError as err:
-                    data = None
-                    keys[target.path] = f"unreadable: {err.strerror}".encode()
-            if data is not None:
+                    unreadable[target.path] = err.strerror or str(err)
+            run_key.update(target.path.encode() + b"\0")
+            if data is None:
+                run_key.update(b"unreadable\0" + unreadable[target.path].encode())
+            else:
                 sources[target.path] = data
                 keys[target.path] = digest(data)
-            run_key.update(target.path.encode())
-            run_key.update(keys[target.path])
+                run_key.update(keys[target.path])
         # nothing changed since the last run: its findings, without loading any summary
         findings = cache.load_run(run_key.digest())
         parsed = 0
         if findings is None:
-            findings, parsed = self._check(targets, infos, excluded, sources, keys, cache)
+            findings, parsed = self._check(targets, infos, excluded, sources, keys, unreadable,
+                                           cache)
             present: dict[str, set[str]] = {}
             for target in targets:
                 present.setdefault(target.project, set()).add(target.path)
@@ -231,7 +234,7 @@ class Linter:
         return LintResult(kept, len(targets), len(infos), sources, parsed=parsed)
 
     def _check(self, targets: list[Target], infos: dict[str, ProjectInfo], excluded: set[str],
-               sources: dict[str, bytes], keys: dict[str, bytes],
+               sources: dict[str, bytes], keys: dict[str, bytes], unreadable: dict[str, str],
                cache: Cache) -> tuple[list[Finding], int]:
         """Every finding of every rule (selection and paths are applied by the caller, so the
         result can be cached whole), noqa applied, sorted."""
@@ -240,7 +243,7 @@ class Linter:
         for target in targets:
             data = sources.get(target.path)
             if data is None:
-                results[target.path] = self._unreadable(target, keys[target.path])
+                results[target.path] = self._unreadable(target, unreadable[target.path])
                 continue
             hit = cache.get(target.project, target.path, keys[target.path])
             if hit is not None:
@@ -277,8 +280,7 @@ class Linter:
         return any(p == "" or path == p or path.startswith(p + "/") for p in self.paths)
 
     @staticmethod
-    def _unreadable(target: Target, key: bytes) -> tuple[object, list[Finding]]:
-        reason = key.decode().partition(": ")[2]
+    def _unreadable(target: Target, reason: str) -> tuple[object, list[Finding]]:
         error = FileError("unreadable", 1, 1, f"cannot read the file: {reason}")
         summary = (FlowSummary(target.path, target.project, target.flow or "", error=error)
                    if target.kind == "flow" else ConfigSummary(target.path, target.project,

@@ -10,7 +10,6 @@ from pathlib import Path
 from scaffold.lint.model import Finding
 from scaffold.lint.rules import by_code
 
-FORMATS = ("text", "json", "github")
 _LINES = re.compile(r"\r\n|\r|\n")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from scaffold import naming
+from scaffold.flowfile import is_valid_flow
 
 
 def flow_file(project: str = "farm", flow: str = "harvest") -> str:
@@ -41,6 +42,12 @@ def config_file(project: str = "farm", flows: tuple[str, ...] = ("harvest",)) ->
         for flow in flows
     )
     return f"name: {project}\ndeployments:\n{entries}"
+
+
+def entry_flow(entrypoint: object) -> str | None:
+    """The valid flow name an entrypoint points at by its file, else None."""
+    flow = naming.flow_of_entrypoint(entrypoint) if isinstance(entrypoint, str) else None
+    return flow if is_valid_flow(flow) else None
 
 
 def where(path: str, line: int) -> str:

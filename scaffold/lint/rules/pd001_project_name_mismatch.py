@@ -25,7 +25,6 @@ class ProjectNameMismatchRule(Rule):
     code = "PD001"
     name = "project-name-mismatch"
     summary = "prefect.yaml name: is not the project folder name"
-    target = "config"
 
     def check_config(self, config: ConfigSummary) -> Iterator[Finding]:
         if config.error is not None or not config.project_ok:

@@ -3,14 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scaffold import naming
-from scaffold.lint.model import ConfigSummary, Example, Finding, Rule, is_valid_flow
-from scaffold.lint.rules._common import config_file, flow_file, show
-
-
-def entry_flow(entrypoint: object) -> str | None:
-    """The valid flow name an entrypoint points at by its file, else None."""
-    flow = naming.flow_of_entrypoint(entrypoint) if isinstance(entrypoint, str) else None
-    return flow if is_valid_flow(flow) else None
+from scaffold.lint.model import ConfigSummary, Example, Finding, Rule
+from scaffold.lint.rules._common import config_file, entry_flow, flow_file, show
 
 
 class InvalidDeploymentNameRule(Rule):
@@ -36,7 +30,6 @@ class InvalidDeploymentNameRule(Rule):
     code = "PD002"
     name = "invalid-deployment-name"
     summary = "Deployment name is not <PROJECT>__<FLOW>[__<PARAM>]"
-    target = "config"
 
     def check_config(self, config: ConfigSummary) -> Iterator[Finding]:
         if config.error is not None or not config.project_ok:

@@ -26,7 +26,6 @@ class DuplicateDeploymentNameRule(Rule):
     code = "PD003"
     name = "duplicate-deployment-name"
     summary = "Deployment name is used more than once across all projects"
-    target = "config"
 
     def check_repo(self, index: Index) -> Iterator[Finding]:
         seen: dict[str, list[tuple[str, Pos]]] = {}

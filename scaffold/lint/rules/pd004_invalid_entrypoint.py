@@ -3,9 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scaffold import naming
-from scaffold.lint.model import Example, Finding, Index, Rule
-from scaffold.lint.rules._common import config_file, flow_file, show
-from scaffold.lint.rules.pd002_invalid_deployment_name import entry_flow
+from scaffold.lint.model import Example, Finding, Index, ReplaceYamlValue, Rule
+from scaffold.lint.rules._common import config_file, entry_flow, flow_file, show
 
 
 class InvalidEntrypointRule(Rule):
@@ -33,7 +32,6 @@ class InvalidEntrypointRule(Rule):
     code = "PD004"
     name = "invalid-entrypoint"
     summary = "Entrypoint is not flows/<FLOW>.py:<FLOW>_flow"
-    target = "config"
     fixable = "sometimes"
 
     def check_repo(self, index: Index) -> Iterator[Finding]:
@@ -72,13 +70,14 @@ class InvalidEntrypointRule(Rule):
                         and naming.flow_function(target) in summary.functions)
                 yield self.finding(config.path, dep.entrypoint_pos,
                                    f"entrypoint {ep!r} must be {expected!r}",
-                                   fix=("entrypoint", dep.index, expected) if safe else None)
+                                   fix=ReplaceYamlValue(dep.index, "entrypoint", expected)
+                                   if safe else None)
 
     def fix_yaml(self, text: str, finding: Finding) -> str | None:
         from scaffold.yamledit import replace_value
 
-        _, index, value = finding.fix
-        return replace_value(text, index, "entrypoint", value, path=finding.path)
+        fix = finding.fix
+        return replace_value(text, fix.index, fix.key, fix.value, path=finding.path)
 
     VALID = (Example({"farm/prefect.yaml": config_file(), "farm/flows/harvest.py": flow_file()}),)
     INVALID = (

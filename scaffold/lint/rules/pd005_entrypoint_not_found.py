@@ -4,8 +4,7 @@ from collections.abc import Iterator
 
 from scaffold import naming
 from scaffold.lint.model import Example, Finding, Index, Rule
-from scaffold.lint.rules._common import config_file, flow_file
-from scaffold.lint.rules.pd002_invalid_deployment_name import entry_flow
+from scaffold.lint.rules._common import config_file, entry_flow, flow_file
 
 
 class EntrypointNotFoundRule(Rule):
@@ -28,7 +27,6 @@ class EntrypointNotFoundRule(Rule):
     code = "PD005"
     name = "entrypoint-not-found"
     summary = "Entrypoint file or function does not exist"
-    target = "config"
 
     def check_repo(self, index: Index) -> Iterator[Finding]:
         for project, config in index.configs.items():

@@ -4,8 +4,7 @@ from collections.abc import Iterator
 
 from scaffold import naming
 from scaffold.lint.model import ConfigSummary, DeploymentSummary, Example, Finding, Rule
-from scaffold.lint.rules._common import flow_file
-from scaffold.lint.rules.pd002_invalid_deployment_name import entry_flow
+from scaffold.lint.rules._common import entry_flow, flow_file
 
 
 class MissingDeploymentSuffixRule(Rule):
@@ -29,7 +28,6 @@ class MissingDeploymentSuffixRule(Rule):
     code = "PD006"
     name = "missing-deployment-suffix"
     summary = "One of several deployments of a flow has no __<PARAM> suffix"
-    target = "config"
 
     def check_config(self, config: ConfigSummary) -> Iterator[Finding]:
         if config.error is not None or not config.project_ok:

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from scaffold import naming
 from scaffold.lint.model import Example, Finding, Index, Rule
-from scaffold.lint.rules._common import config_file, flow_file
-from scaffold.lint.rules.pd002_invalid_deployment_name import entry_flow
+from scaffold.lint.rules._common import config_file, entry_flow, flow_file
+from scaffold.repo import did_you_mean
 
 
 class UnknownParameterRule(Rule):
@@ -28,7 +28,6 @@ class UnknownParameterRule(Rule):
     code = "PD007"
     name = "unknown-parameter"
     summary = "Deployment parameter is not an argument of the flow function"
-    target = "config"
 
     def check_repo(self, index: Index) -> Iterator[Finding]:
         for project, config in index.configs.items():
@@ -56,7 +55,7 @@ class UnknownParameterRule(Rule):
                         yield self.finding(config.path, pos,
                                            f"parameter {key!r} is not an argument of "
                                            f"{func.name}({', '.join(func.params)})"
-                                           f"{_did_you_mean(key, func.params)}")
+                                           f"{did_you_mean(key, list(func.params))}")
 
     VALID = (
         Example({"farm/prefect.yaml": config_file(), "farm/flows/harvest.py": flow_file()}),
@@ -75,9 +74,3 @@ class UnknownParameterRule(Rule):
                  "farm/flows/harvest.py": flow_file()}, title="not a mapping"),
     )
 
-
-def _did_you_mean(key: str, params: tuple[str, ...]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, params, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -25,7 +25,6 @@ class SyntaxErrorRule(Rule):
     code = "PE001"
     name = "syntax-error"
     summary = "Flow file is not valid Python"
-    target = "flow"
 
     def check_flow(self, flow: FlowSummary) -> Iterator[Finding]:
         if flow.error is not None and flow.error.kind == "syntax":

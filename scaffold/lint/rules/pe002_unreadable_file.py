@@ -26,7 +26,6 @@ class UnreadableFileRule(Rule):
     code = "PE002"
     name = "unreadable-file"
     summary = "Flow file or prefect.yaml is not readable UTF-8 text"
-    target = "flow"
 
     def check_flow(self, flow: FlowSummary) -> Iterator[Finding]:
         if flow.error is not None and flow.error.kind == "unreadable":

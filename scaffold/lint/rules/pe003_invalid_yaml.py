@@ -26,7 +26,6 @@ class InvalidYamlRule(Rule):
     code = "PE003"
     name = "invalid-yaml"
     summary = "prefect.yaml is not valid YAML or not a mapping with a deployments list"
-    target = "config"
 
     def check_config(self, config: ConfigSummary) -> Iterator[Finding]:
         if config.error is not None and config.error.kind == "yaml":

@@ -29,7 +29,6 @@ class InvalidFlowFileNameRule(Rule):
     code = "PF001"
     name = "invalid-flow-file-name"
     summary = "Flow file name is not a valid flow name"
-    target = "flow"
 
     def check_flow(self, flow: FlowSummary) -> Iterator[Finding]:
         try:

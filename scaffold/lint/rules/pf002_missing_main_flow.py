@@ -29,7 +29,6 @@ class MissingMainFlowRule(Rule):
     code = "PF002"
     name = "missing-main-flow"
     summary = "Flow file has no main flow function <FLOW>_flow decorated with @flow"
-    target = "flow"
 
     def check_flow(self, flow: FlowSummary) -> Iterator[Finding]:
         if flow.error is not None or not flow.flow_ok:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scaffold import naming
-from scaffold.lint.model import Example, Finding, FlowSummary, Rule
+from scaffold.lint.model import Example, Finding, FlowSummary, RenameFunction, Rule
 from scaffold.lint.rules._common import flow_file
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,7 +37,6 @@ class MainFlowFunctionNameRule(Rule):
     code = "PF003"
     name = "main-flow-function-name"
     summary = "Main flow function is not named <FLOW>_flow"
-    target = "flow"
     fixable = "sometimes"
     fix_order = 10  # after the name= fixes, which find the function by its current name
 
@@ -49,13 +48,12 @@ class MainFlowFunctionNameRule(Rule):
         if main is not None and main.name != wanted:
             yield self.finding(flow.path, main.pos,
                                f"main flow function {main.name!r} must be named {wanted!r}",
-                               fix=("rename", main.name, wanted))
+                               fix=RenameFunction(main.name, wanted))
 
     def fix_python(self, module: libcst.Module, finding: Finding) -> libcst.Module | None:
         from scaffold.lint.codemods import rename_function
 
-        _, old, new = finding.fix
-        return rename_function(module, old, new)
+        return rename_function(module, finding.fix.old, finding.fix.new)
 
     VALID = (Example({"farm/flows/harvest.py": flow_file()}),)
     INVALID = (

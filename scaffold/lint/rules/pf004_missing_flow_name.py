@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scaffold import naming
-from scaffold.lint.model import Example, Finding, FlowSummary, Rule
+from scaffold.lint.model import Example, Finding, FlowSummary, Rule, SetFlowName
 from scaffold.lint.rules._common import flow_file
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +32,6 @@ class MissingFlowNameRule(Rule):
     code = "PF004"
     name = "missing-flow-name"
     summary = "Main @flow has no name="
-    target = "flow"
     fixable = "always"
 
     def check_flow(self, flow: FlowSummary) -> Iterator[Finding]:
@@ -45,13 +44,13 @@ class MissingFlowNameRule(Rule):
                 flow.path, main.deco_pos,
                 f"@flow of {main.name!r} has no name=; add name=\"{expected}\" (the default "
                 f"name {main.effective_name!r} is the same in every project)",
-                fix=("set_name", main.name, main.deco_index, expected))
+                fix=SetFlowName(main.name, main.deco_index, expected))
 
     def fix_python(self, module: libcst.Module, finding: Finding) -> libcst.Module | None:
         from scaffold.lint.codemods import set_flow_name
 
-        _, function, deco_index, value = finding.fix
-        return set_flow_name(module, function, deco_index, value)
+        fix = finding.fix
+        return set_flow_name(module, fix.function, fix.deco_index, fix.value)
 
     VALID = (Example({"farm/flows/harvest.py": flow_file()}),)
     INVALID = (

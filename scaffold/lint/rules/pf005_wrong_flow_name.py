@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scaffold import naming
-from scaffold.lint.model import Example, Finding, FlowSummary, Rule
+from scaffold.lint.model import Example, Finding, FlowSummary, Rule, SetFlowName
 from scaffold.lint.rules._common import flow_file
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +33,6 @@ class WrongFlowNameRule(Rule):
     code = "PF005"
     name = "wrong-flow-name"
     summary = "Main @flow name= is not the literal <PROJECT>__<FLOW>_flow"
-    target = "flow"
     fixable = "sometimes"
 
     def check_flow(self, flow: FlowSummary) -> Iterator[Finding]:
@@ -47,7 +46,7 @@ class WrongFlowNameRule(Rule):
             yield self.finding(flow.path, main.name_pos,
                                f"flow name {main.flow_name!r} of {main.name!r} must be "
                                f"{expected!r}",
-                               fix=("set_name", main.name, main.deco_index, expected))
+                               fix=SetFlowName(main.name, main.deco_index, expected))
         elif main.name_kind == "constant" and main.flow_name != expected:
             yield self.finding(flow.path, main.name_pos,
                                f"flow name {main.flow_name!r} of {main.name!r} must be "
@@ -60,8 +59,8 @@ class WrongFlowNameRule(Rule):
     def fix_python(self, module: libcst.Module, finding: Finding) -> libcst.Module | None:
         from scaffold.lint.codemods import set_flow_name
 
-        _, function, deco_index, value = finding.fix
-        return set_flow_name(module, function, deco_index, value)
+        fix = finding.fix
+        return set_flow_name(module, fix.function, fix.deco_index, fix.value)
 
     VALID = (
         Example({"farm/flows/harvest.py": flow_file()}),

@@ -29,7 +29,6 @@ class DuplicateFlowNameRule(Rule):
     code = "PF006"
     name = "duplicate-flow-name"
     summary = "@flow name is used more than once across all projects"
-    target = "flow"
 
     def check_repo(self, index: Index) -> Iterator[Finding]:
         seen: dict[str, list[tuple[str, Pos]]] = {}

@@ -26,7 +26,6 @@ class MissingTaskRule(Rule):
     code = "PF007"
     name = "missing-task"
     summary = "Flow file has no @task"
-    target = "flow"
 
     def check_flow(self, flow: FlowSummary) -> Iterator[Finding]:
         if flow.error is None and flow.tasks == 0:

@@ -28,7 +28,6 @@ class InvalidProjectNameRule(Rule):
     code = "PL001"
     name = "invalid-project-name"
     summary = "Project folder name is not a valid project name"
-    target = "project"
 
     def check_repo(self, index: Index) -> Iterator[Finding]:
         for project, info in index.projects.items():

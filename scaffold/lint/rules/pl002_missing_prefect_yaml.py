@@ -26,7 +26,6 @@ class MissingPrefectYamlRule(Rule):
     code = "PL002"
     name = "missing-prefect-yaml"
     summary = "Project folder has no prefect.yaml"
-    target = "project"
 
     def check_repo(self, index: Index) -> Iterator[Finding]:
         for project, info in index.projects.items():

@@ -27,7 +27,6 @@ class MissingFlowsRule(Rule):
     code = "PL003"
     name = "missing-flows"
     summary = "Project has no flows/ folder"
-    target = "project"
 
     def check_repo(self, index: Index) -> Iterator[Finding]:
         for project, info in index.projects.items():
