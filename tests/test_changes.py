@@ -1,0 +1,340 @@
+"""scaffold.changes on real git repositories: changed files since REF and affected deployments."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scaffold import changes
+from scaffold.errors import UsageError
+from scaffold.repo import Repo
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+PULL = """\
+pull:
+- prefect.deployments.steps.set_working_directory:
+    directory: '{{ $SCAFFOLD_ROOT }}/projects/%s'
+"""
+
+
+def git(root: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    return subprocess.run(["git", *args], cwd=root, env=env, check=True, text=True,
+                          capture_output=True).stdout.strip()
+
+
+def entry(project: str, flow: str, suffix: str = "", params: str = "") -> str:
+    name = f"{project}__{flow}" + (f"__{suffix}" if suffix else "")
+    text = f"- name: {name}\n  entrypoint: flows/{flow}.py:{flow}_flow\n"
+    if params:
+        text += f"  parameters:\n    {params}\n"
+    return text
+
+
+def write_project(root: Path, project: str, flows: dict[str, str],
+                  entries: list[str] | None = None) -> None:
+    folder = root / "projects" / project
+    (folder / "flows").mkdir(parents=True, exist_ok=True)
+    for flow, body in flows.items():
+        (folder / "flows" / f"{flow}.py").write_text(body)
+    if entries is None:
+        entries = [entry(project, f) for f in flows if "/" not in f and not f.startswith("_")
+                   and f not in ("helpers", "common", "util")]
+    (folder / "prefect.yaml").write_text(f"name: {project}\n" + PULL % project
+                                         + "deployments:\n" + "".join(entries))
+
+
+FLOW = "from prefect import flow\n{imports}\n\n@flow\ndef {name}_flow():\n    pass\n"
+
+
+def flow(name: str, imports: str = "") -> str:
+    return FLOW.format(name=name, imports=imports)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """Two projects, a shared helper chain in `farm`, committed; HEAD is the base."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write_project(root, "farm", {
+        "harvest": flow("harvest", "import helpers"),          # direct import
+        "sow": flow("sow", "from common import plan"),          # common imports helpers
+        "plough": flow("plough"),
+        "common": "import helpers\n\ndef plan():\n    return helpers.x\n",
+        "helpers": "x = 1\n",
+    })
+    write_project(root, "shop", {
+        "sell": flow("sell", "import helpers"),  # its own helpers, not farm's
+        "helpers": "y = 2\n",
+    })
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    return root
+
+
+def select(root: Path, ref: str = "HEAD") -> changes.Selection:
+    return changes.affected(Repo(root), ref)
+
+
+def names(sel: changes.Selection) -> set[str]:
+    return set(sel.names())
+
+
+def commit(root: Path, message: str = "change") -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", message)
+
+
+def test_nothing_changed(repo: Path) -> None:
+    sel = select(repo)
+    assert sel.deployments == [] and sel.orphans == [] and sel.changes.paths == frozenset()
+
+
+def test_helper_module_direct_and_transitive(repo: Path) -> None:
+    (repo / "projects/farm/flows/helpers.py").write_text("x = 2\n")
+    commit(repo)
+    sel = select(repo, "HEAD~1")
+    assert names(sel) == {"farm__harvest", "farm__sow"}  # not plough, not shop's sell
+    assert sel.reasons[("farm", "farm__harvest")] == "imports changed flows/helpers.py"
+    assert sel.reasons[("farm", "farm__sow")] == "imports changed flows/helpers.py"
+
+
+def test_project_root_package_and_relative_imports(repo: Path) -> None:
+    lib = repo / "projects/farm/lib"
+    lib.mkdir()
+    (lib / "__init__.py").write_text("")
+    (lib / "soil.py").write_text("from .depth import DEPTH\n")
+    (lib / "depth.py").write_text("DEPTH = 1\n")
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "from lib import soil"))
+    commit(repo)
+    (lib / "depth.py").write_text("DEPTH = 2\n")
+    sel = select(repo)
+    assert names(sel) == {"farm__plough"}
+    assert sel.reasons[("farm", "farm__plough")] == "imports changed lib/depth.py"
+
+
+def test_repository_root_module_reaches_every_project(repo: Path) -> None:
+    (repo / "shared").mkdir()
+    (repo / "shared/__init__.py").write_text("")
+    (repo / "shared/io.py").write_text("def read():\n    pass\n")
+    (repo / "projects/shop/flows/sell.py").write_text(flow("sell", "from shared.io import read"))
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import shared.io"))
+    commit(repo)
+    (repo / "shared/io.py").write_text("def read():\n    return 1\n")
+    assert names(select(repo)) == {"farm__plough", "shop__sell"}
+
+
+def test_flow_file_change_and_deleted_flow_file(repo: Path) -> None:
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# edited"))
+    (repo / "projects/shop/flows/sell.py").unlink()
+    sel = select(repo)
+    assert names(sel) == {"farm__plough", "shop__sell"}
+    assert sel.reasons[("farm", "farm__plough")] == "flow file changed"
+    assert sel.reasons[("shop", "shop__sell")] == "flow file deleted"
+
+
+def test_entry_change_new_entry_and_removed_entry_orphan(repo: Path) -> None:
+    path = repo / "projects/farm/prefect.yaml"
+    text = path.read_text()
+    text = text.replace(entry("farm", "plough"), entry("farm", "plough", params="depth: 3"))
+    text = text.replace(entry("farm", "sow"), "")
+    text += entry("farm", "harvest", "winter", "season: winter")
+    path.write_text(text)
+    sel = select(repo)
+    assert names(sel) == {"farm__plough", "farm__harvest__winter"}
+    assert sel.reasons[("farm", "farm__plough")] == "entry changed in prefect.yaml"
+    assert sel.reasons[("farm", "farm__harvest__winter")] == "new entry in prefect.yaml"
+    assert sel.orphans == [changes.Orphan("farm", "farm__sow", "farm__sow_flow")]
+
+
+def test_comment_only_change_selects_nothing(repo: Path) -> None:
+    path = repo / "projects/farm/prefect.yaml"
+    path.write_text("# a comment\n" + path.read_text())
+    assert names(select(repo)) == set()
+
+
+def test_project_level_change_selects_the_whole_project(repo: Path) -> None:
+    path = repo / "projects/shop/prefect.yaml"
+    path.write_text(path.read_text().replace("/projects/shop'", "/projects/shop/'"))
+    (repo / "projects/farm/prefect.yaml").write_text(
+        (repo / "projects/farm/prefect.yaml").read_text().replace(
+            "name: farm\n", "name: farm\ndefinitions:\n  tags: &t [x]\n"))
+    sel = select(repo)
+    assert names(sel) == {"shop__sell", "farm__harvest", "farm__sow", "farm__plough"}
+    assert sel.reasons[("shop", "shop__sell")] == "project-level change in prefect.yaml (pull)"
+    assert "definitions" in sel.reasons[("farm", "farm__sow")]
+
+
+def test_deleted_project_makes_orphans(repo: Path) -> None:
+    git(repo, "rm", "-rq", "projects/shop")
+    commit(repo)
+    sel = select(repo, "HEAD~1")
+    assert sel.deployments == []
+    assert [o.name for o in sel.orphans] == ["shop__sell"]
+
+
+def test_uncommitted_staged_and_untracked(repo: Path) -> None:
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# staged"))
+    git(repo, "add", "projects/farm/flows/plough.py")
+    (repo / "projects/farm/flows/helpers.py").write_text("x = 3\n")  # unstaged
+    write_project(repo, "new", {"fresh": flow("fresh")})  # untracked project
+    sel = select(repo)
+    assert names(sel) == {"farm__plough", "farm__harvest", "farm__sow", "new__fresh"}
+    assert sel.reasons[("new", "new__fresh")] == "new entry in prefect.yaml"
+    assert "projects/new/flows/fresh.py" in sel.changes.untracked
+    assert changes.changed_paths("HEAD", repo) == {
+        repo / "projects/farm/flows/plough.py", repo / "projects/farm/flows/helpers.py",
+        repo / "projects/new/flows/fresh.py", repo / "projects/new/prefect.yaml"}
+
+
+def test_ignored_files_are_not_changes(repo: Path) -> None:
+    (repo / ".gitignore").write_text("*.log\n")
+    commit(repo)
+    (repo / "projects/farm/flows/run.log").write_text("x")
+    assert changes.changed_paths("HEAD", repo) == set()
+
+
+def test_merge_base_semantics(repo: Path) -> None:
+    """Commits that landed on REF's branch after the fork are not our changes."""
+    git(repo, "checkout", "-qb", "feature")
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# feature"))
+    commit(repo, "feature")
+    git(repo, "checkout", "-q", "main")
+    (repo / "projects/shop/flows/sell.py").write_text(flow("sell", "import helpers  # main"))
+    commit(repo, "main moved")
+    git(repo, "checkout", "-q", "feature")
+    assert names(select(repo, "main")) == {"farm__plough"}
+
+
+def test_detached_head_and_tag(repo: Path) -> None:
+    git(repo, "tag", "deployed")
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# x"))
+    commit(repo)
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    assert names(select(repo, "deployed")) == {"farm__plough"}
+
+
+def test_renamed_helper_counts_both_paths(repo: Path) -> None:
+    git(repo, "mv", "projects/farm/flows/helpers.py", "projects/farm/flows/tools.py")
+    sel = select(repo)
+    assert {"projects/farm/flows/helpers.py", "projects/farm/flows/tools.py"} <= sel.changes.paths
+    assert names(sel) == {"farm__harvest", "farm__sow"}  # still import the (deleted) helpers
+
+
+def test_import_cycle_terminates(repo: Path) -> None:
+    flows = repo / "projects/farm/flows"
+    (flows / "a.py").write_text("import b\n")
+    (flows / "b.py").write_text("import a\nimport helpers\n")
+    (flows / "plough.py").write_text(flow("plough", "import a"))
+    commit(repo)
+    (flows / "helpers.py").write_text("x = 5\n")
+    assert names(select(repo)) == {"farm__harvest", "farm__sow", "farm__plough"}
+
+
+def test_symlinked_module_is_followed(repo: Path) -> None:
+    (repo / "shared").mkdir()
+    (repo / "shared/geo.py").write_text("R = 6371\n")
+    os.symlink("../../../shared/geo.py", repo / "projects/farm/flows/geo.py")
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import geo"))
+    commit(repo)
+    (repo / "shared/geo.py").write_text("R = 6372\n")
+    sel = select(repo)
+    assert names(sel) == {"farm__plough"}
+
+
+def test_symlink_loop_does_not_hang(repo: Path) -> None:
+    os.symlink("loop.py", repo / "projects/farm/flows/loop.py")
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import loop"))
+    assert "farm__plough" in names(select(repo))
+
+
+def test_unparsable_importer_is_assumed_to_import(repo: Path) -> None:
+    (repo / "projects/farm/flows/plough.py").write_text("import helpers\ndef (:\n")
+    commit(repo)
+    (repo / "projects/farm/flows/helpers.py").write_text("x = 9\n")
+    assert "farm__plough" in names(select(repo))
+
+
+def test_broken_prefect_yaml_is_reported_not_raised(repo: Path) -> None:
+    (repo / "projects/shop/prefect.yaml").write_text("deployments: [\n")
+    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# x"))
+    sel = select(repo)
+    assert names(sel) == {"farm__plough"}
+    assert len(sel.errors) == 1 and "shop/prefect.yaml" in str(sel.errors[0])
+
+
+def test_scaffold_root_below_git_root(tmp_path: Path) -> None:
+    top = tmp_path / "mono"
+    root = top / "data" / "prefect"
+    root.mkdir(parents=True)
+    git(top, "init", "-q", "-b", "main")
+    write_project(root, "farm", {"harvest": flow("harvest", "import helpers"), "helpers": ""})
+    commit(top)
+    (root / "projects/farm/flows/helpers.py").write_text("x = 1\n")
+    assert names(changes.affected(Repo(root), "HEAD")) == {"farm__harvest"}
+
+
+def test_restrict_and_summary(repo: Path) -> None:
+    (repo / "projects/farm/flows/helpers.py").write_text("x = 2\n")
+    (repo / "projects/shop/flows/sell.py").write_text(flow("sell", "# x"))
+    sel = select(repo)
+    assert names(changes.restrict(sel, projects=["shop"])) == {"shop__sell"}
+    assert names(changes.restrict(sel, names=["farm__sow"])) == {"farm__sow"}
+    lines = changes.summary(sel)
+    assert lines[0].startswith("changed since HEAD") and "3 deployment(s)" in lines[0]
+    assert "  shop__sell: flow file changed" in lines
+
+
+# -- errors: one line, UsageError ---------------------------------------------------------------
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    (tmp_path / "projects").mkdir()
+    with pytest.raises(UsageError, match="needs a git repository, and .* is not in one"):
+        changes.changed_files("HEAD", tmp_path)
+
+
+@pytest.mark.parametrize("ref", ["nope", "projects/farm/prefect.yaml", "0" * 40, "HEAD~99"])
+def test_unknown_ref(repo: Path, ref: str) -> None:
+    with pytest.raises(UsageError, match="unknown git revision") as info:
+        changes.changed_files(ref, repo)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("ref", ["--output=/tmp/x", "-p", "", "HEAD..main", "a\nb", ";rm -rf"])
+def test_hostile_refs_never_reach_git_as_options(repo: Path, ref: str) -> None:
+    with pytest.raises(UsageError) as info:
+        changes.changed_files(ref, repo)
+    assert "\n" not in str(info.value)
+    assert not Path("/tmp/x").exists() or ref != "--output=/tmp/x"
+
+
+def test_no_commit_yet(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    with pytest.raises(UsageError, match="HEAD has no commit yet"):
+        changes.changed_files("HEAD", tmp_path)
+
+
+def test_shallow_clone_without_the_base(repo: Path, tmp_path: Path) -> None:
+    for i in range(3):
+        (repo / "projects/farm/flows/plough.py").write_text(flow("plough", f"# {i}"))
+        commit(repo, f"c{i}")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    with pytest.raises(UsageError, match="unknown git revision 'HEAD~2'.*unshallow"):
+        changes.changed_files("HEAD~2", clone)
+    assert names(changes.affected(Repo(clone), "HEAD")) == set()
+
+
+def test_unrelated_history(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--orphan", "other")
+    commit(repo, "other root")
+    with pytest.raises(UsageError, match="no common ancestor"):
+        changes.changed_files("main", repo)
