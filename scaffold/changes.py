@@ -556,9 +556,10 @@ def affected(repo: Repo, ref: str, changes: ChangedFiles | None = None) -> Selec
 def summary(selection: Selection) -> list[str]:
     """Lines saying what ``--changed-since`` selected and why (for the commands' output)."""
     sel = selection
-    lines = [f"changed since {sel.changes.ref} (merge base {sel.changes.base[:12]}): "
-             f"{len(sel.changes.paths)} file(s), {len(sel.deployments)} deployment(s) "
-             f"selected, {len(sel.orphans)} removed from prefect.yaml"]
+    head = (f"changed since {sel.changes.ref} (merge base {sel.changes.base[:12]}): "
+            f"{len(sel.changes.paths)} file(s), {len(sel.deployments)} deployment(s) "
+            f"selected, {len(sel.orphans)} removed from prefect.yaml")
+    lines = [head]
     lines += [f"  {d.name}: {sel.reason(d)}" for d in sel.deployments]
     lines += [f"  {o.name}: removed from projects/{o.project}/{naming.CONFIG_FILE} (orphan)"
               for o in sel.orphans]
