@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scaffold import naming, yamledit
+from scaffold import naming, schedules, yamledit
 from scaffold.errors import UsageError
 from scaffold.generate import params as P
 from scaffold.generate.render import render, templates_dir
@@ -59,25 +59,6 @@ def prefect_version() -> str:
 
 
 # -- validation -------------------------------------------------------------------------------
-
-
-def check_cron(cron: str) -> str:
-    fields = cron.split()
-    if len(fields) not in (5, 6) or not all(re.fullmatch(r"[0-9A-Za-z*/,?LW#-]+", f) for f in fields):
-        raise UsageError(f"--schedule {cron!r} is not a cron expression; write 5 fields, "
-                         "e.g. --schedule '0 6 * * *'")
-    return " ".join(fields)
-
-
-def check_timezone(tz: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--timezone {tz!r} is not a known time zone; use an IANA name such as "
-                         "'UTC' or 'Europe/Paris'") from None
-    return tz
 
 
 def check_work_pool(name: str) -> str:
@@ -302,7 +283,7 @@ def new_project(repo: Repo, project: str, work_pool: str | None = None,
                 timezone: str | None = None) -> Result:
     naming.validate_project(project)
     pool = check_work_pool(work_pool) if work_pool else DEFAULT_WORK_POOL
-    tz = check_timezone(timezone) if timezone else DEFAULT_TIMEZONE
+    tz = schedules.validate_timezone(timezone) if timezone else DEFAULT_TIMEZONE
     if not repo.projects_dir.is_dir():
         raise UsageError(f"no projects folder at {repo.projects_dir}; create it or pass --root")
     dest = repo.project_dir(project)
@@ -356,8 +337,8 @@ def _normalize_opts(opts: DeployOptions) -> DeployOptions:
         if not tag.strip():
             raise UsageError("--tag '': a tag cannot be empty")
     return DeployOptions(
-        schedule=check_cron(opts.schedule) if opts.schedule is not None else None,
-        timezone=check_timezone(opts.timezone) if opts.timezone is not None else None,
+        schedule=schedules.validate_cron(opts.schedule) if opts.schedule is not None else None,
+        timezone=schedules.validate_timezone(opts.timezone) if opts.timezone is not None else None,
         work_pool=check_work_pool(opts.work_pool) if opts.work_pool is not None else None,
         tags=tuple(check_text(t, "--tag") for t in opts.tags),
         description=check_text(opts.description, "--description") if opts.description else None,
