@@ -387,7 +387,10 @@ class _Modules:
                     frontier.append(g)
         projects_token = posixpath.basename(self.projects_rel).encode() or None
         while frontier:
-            targets = [(t, self.token(t), self.project_of(t)) for t in frontier]
+            # token -> projects that hold a target of that name (None: outside projects/)
+            tokens: dict[bytes, set[str | None]] = {}
+            for t in frontier:
+                tokens.setdefault(self.token(t), set()).add(self.project_of(t))
             frontier = []
             for f in self.py:
                 if f in via:
@@ -396,17 +399,17 @@ class _Modules:
                 if not data:
                     continue
                 project = self.project_of(f)
-                hit = None
-                for target, token, tproject in targets:
-                    if token in data and (tproject is None or tproject == project
+                hit = False
+                for token, tprojects in tokens.items():
+                    if token in data and (None in tprojects or project in tprojects
                                           or (projects_token and projects_token in data)):
-                        hit = target
+                        hit = True
                         break
-                if hit is None:
+                if not hit:
                     continue
                 imports = self.imports(f)
-                if imports is None:  # does not parse: it names the module, so assume it uses it
-                    source = via[hit]
+                if imports is None:  # does not parse: it names a changed module; assume it uses it
+                    source = min(via[t] for t in via if self.token(t) in data)
                 else:
                     reached = [t for t in imports if t in via]
                     if not reached:
