@@ -211,13 +211,14 @@ def run(coro: Any, target: ApiTarget) -> Any:
     except httpx.HTTPError as exc:
         raise OperationError(f"Prefect server at {target.url}: {short_error(exc)}") from None
     except RuntimeError as exc:
-        # prefect's client checks the server's version first: "Failed to reach API at ..."
-        # when what answers is no Prefect API (or went away), "incompatible versions" else
-        text = str(exc)
-        if "Failed to reach API" in text:
+        # prefect's client checks the server's version first (see prefect_compat)
+        from scaffold.ops.prefect_compat import server_unreachable_reason
+
+        reason = server_unreachable_reason(exc)
+        if reason == "not prefect":
             raise OperationError(f"Prefect server at {target.url} ({target.source}) did not "
                                  f"answer as a Prefect API; {NOT_PREFECT_HINT}") from None
-        if "incompatible versions" not in text:
+        if reason != "incompatible":
             raise
         raise OperationError(f"Prefect server at {target.url}: {short_error(exc)}") from None
 

@@ -1,6 +1,6 @@
 """`cli prefect deploy`: deploy the entries of projects/<P>/prefect.yaml with Prefect's own code.
 
-Each deployment goes through ``prefect.cli.deploy._core._run_single_deploy``, the function
+Each deployment goes through Prefect's ``_run_single_deploy`` (via ``prefect_compat``), the function
 `prefect deploy` itself runs for every deployment (build, push and pull steps, schedules, work
 pool and job variables, parameters, triggers, templating, parameter schema), called the way
 `prefect deploy --all` calls it but:
@@ -20,7 +20,6 @@ pool and job variables, parameters, triggers, templating, parameter schema), cal
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 import time
@@ -32,6 +31,7 @@ from typing import Any, TextIO
 
 from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
+from scaffold.ops import prefect_compat as compat
 from scaffold.ops.lookup import ServerDeployment, read_server_deployments, select
 from scaffold.ops.report import Progress, table
 from scaffold.repo import Deployment, Repo
@@ -101,14 +101,15 @@ async def _deploy(repo: Repo, selected: list[Deployment], pause: bool, target: a
     for dep in selected:
         by_project.setdefault(dep.project, []).append(dep)
     outcomes: list[Outcome] = []
-    with Progress(len(selected), "deploying", stream) as progress, _version_info_once():
-        async with api.client_session(target, _deploy_client_class()) as client:
+    with Progress(len(selected), "deploying", stream) as progress, compat.version_info_once():
+        async with api.client_session(target, compat.deploy_client_class()) as client:
             current = await read_server_deployments(client, [d.name for d in selected])
             on_server = {s.full_name: s for s in current}
             client.seed_deployments({s.full_name: s.raw for s in current})
             for project, deps in by_project.items():
                 with _in_project(repo.project_dir(project)):
-                    configs, actions, problem = _load_config(Path(repo.config_path(project).name))
+                    configs, actions, problem = compat.load_deploy_config(
+                        Path(repo.config_path(project).name))
                     flows: dict[str, Any] = {}
                     for dep in deps:
                         progress.step(dep.name)
@@ -117,106 +118,6 @@ async def _deploy(repo: Repo, selected: list[Deployment], pause: bool, target: a
                         outcomes.append(out)
                         progress.done(out.line(), out.ok)
     return outcomes
-
-
-def _deploy_client_class() -> type:
-    """PrefectClient that spares the server the round trips whose answer is already known.
-
-    On the SQLite server every request counts (the deploy is server-bound), and Prefect's
-    deploy code repeats some per deployment. Within one command:
-    - the work pool (read twice per deployment), its online workers (read for a hint that is
-      not printed) and the flow upsert (once per deployment, a write) are asked once;
-    - ``read_deployment_by_name`` is answered once from the bulk read made before deploying
-      (``seed_deployments``); deployments not in it are asked as usual (create path);
-    - ``delete_resource_owned_automations`` is called twice per deployment (by the update and
-      again before creating the triggers' automations); the second is skipped when nothing
-      was created for that deployment since the first (it would delete nothing), and both
-      for a deployment this command has just created (a new id owns nothing).
-    What the server ends up with is the same as with one request per call.
-    """
-    from prefect.client.orchestration import PrefectClient
-
-    class DeployClient(PrefectClient):
-        _memo: dict[Any, Any]
-        _seeded: dict[str, Any]
-        _clean: set[str]  # resources whose owned automations were just deleted
-
-        async def _once(self, key: Any, call: Any) -> Any:
-            memo = self.__dict__.setdefault("_memo", {})
-            if key not in memo:
-                memo[key] = await call()  # errors are not remembered: raised each time
-            return memo[key]
-
-        def seed_deployments(self, by_full_name: dict[str, Any]) -> None:
-            self._seeded = dict(by_full_name)
-
-        async def read_deployment_by_name(self, name: str) -> Any:
-            seeded = self.__dict__.get("_seeded", {})
-            if name in seeded:
-                return seeded.pop(name)  # once: a later read of it goes to the server
-            return await super().read_deployment_by_name(name)
-
-        async def delete_resource_owned_automations(self, resource_id: str) -> None:
-            clean = self.__dict__.setdefault("_clean", set())
-            if resource_id in clean:
-                return  # deleted just before and nothing created since: nothing to delete
-            await super().delete_resource_owned_automations(resource_id)
-            clean.add(resource_id)
-
-        async def create_deployment(self, *args: Any, **kwargs: Any) -> Any:
-            deployment_id = await super().create_deployment(*args, **kwargs)
-            self.__dict__.setdefault("_clean", set()).add(f"prefect.deployment.{deployment_id}")
-            return deployment_id
-
-        async def create_automation(self, automation: Any) -> Any:
-            clean = self.__dict__.setdefault("_clean", set())
-            owner = getattr(automation, "owner_resource", None)
-            if owner:
-                clean.discard(owner)
-            else:
-                clean.clear()  # cannot tell whose it is: delete for real from now on
-            return await super().create_automation(automation)
-
-        async def read_work_pool(self, work_pool_name: str) -> Any:
-            parent = super().read_work_pool
-            return await self._once(("pool", work_pool_name), lambda: parent(work_pool_name))
-
-        async def read_workers_for_work_pool(self, work_pool_name: str, *args: Any,
-                                             **kwargs: Any) -> Any:
-            parent = super().read_workers_for_work_pool
-            key = ("workers", work_pool_name, repr(args), repr(kwargs))
-            return await self._once(key, lambda: parent(work_pool_name, *args, **kwargs))
-
-        async def create_flow_from_name(self, flow_name: str) -> Any:
-            parent = super().create_flow_from_name
-            return await self._once(("flow", flow_name), lambda: parent(flow_name))
-
-    return DeployClient
-
-
-@contextlib.contextmanager
-def _version_info_once() -> Iterator[None]:
-    """Prefect infers a deployment's version from git on every deployment (up to nine `git`
-    processes each); in one command from one checkout the answer is the same, so it is asked
-    once per folder and version type and copied."""
-    import copy
-
-    from prefect.deployments import runner
-
-    original = runner.get_inferred_version_info
-    memo: dict[tuple[str, Any], Any] = {}
-
-    async def once(version_type: Any = None) -> Any:
-        key = (os.getcwd(), version_type)
-        if key not in memo:
-            memo[key] = await original(version_type)
-        return copy.deepcopy(memo[key])  # prefect sets .version on the object it gets
-
-    runner.get_inferred_version_info = once
-    try:
-        yield
-    finally:
-        runner.get_inferred_version_info = original
 
 
 @contextlib.contextmanager
@@ -238,38 +139,6 @@ def _in_project(folder: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def _load_config(prefect_file: Path) -> tuple[list[dict], dict, str | None]:
-    """Prefect's own reading of prefect.yaml (its schema, its defaults for actions).
-
-    Prefect skips the whole file on a schema error with a warning; here that error fails the
-    project's deployments, with Prefect's description of it.
-    """
-    import yaml
-    from prefect.cli.deploy._config import (
-        _format_validation_error,
-        _load_deploy_configs_and_actions,
-    )
-    from prefect.cli.deploy._models import PrefectYamlModel
-    from pydantic import ValidationError
-
-    try:
-        raw = yaml.safe_load(prefect_file.read_text(encoding="utf-8")) or {}
-        PrefectYamlModel.model_validate(raw)
-    except ValidationError as exc:
-        return [], {}, "invalid prefect.yaml: " + api.short_error(
-            Exception(_format_validation_error(exc, raw)))
-    except (OSError, yaml.YAMLError) as exc:
-        return [], {}, f"cannot read prefect.yaml: {api.short_error(exc)}"
-    configs, actions = _load_deploy_configs_and_actions(prefect_file, console=_quiet_console())
-    return configs, actions, None
-
-
-def _quiet_console() -> Any:
-    from rich.console import Console
-
-    return Console(file=io.StringIO(), width=200, no_color=True, force_terminal=False)
-
-
 def _load_flow(entrypoint: str, flows: dict[str, Any]) -> Any:
     """The flow object (cached per entrypoint); raises when the file does not import."""
     if entrypoint not in flows:
@@ -287,13 +156,12 @@ def _load_flow(entrypoint: str, flows: dict[str, Any]) -> Any:
 async def _deploy_one(client: Any, dep: Deployment, configs: list[dict], actions: dict,
                       problem: str | None, flows: dict[str, Any],
                       on_server: dict[str, ServerDeployment], pause: bool) -> Outcome:
-    from prefect.cli.deploy._core import _run_single_deploy
     from prefect.settings import get_current_settings
     from prefect.utilities.templating import apply_values
 
     out = Outcome(dep.project, dep.name)
     started = time.perf_counter()
-    console = _quiet_console()
+    console = compat.quiet_console()
     try:
         if problem:
             raise UsageError(problem)
@@ -327,9 +195,7 @@ async def _deploy_one(client: Any, dep: Deployment, configs: list[dict], actions
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            await _run_single_deploy(config, actions, client=client,
-                                     prefect_file=Path("prefect.yaml"), console=console,
-                                     is_interactive=lambda: False)
+            await compat.run_single_deploy(config, actions, client, console)
         out.notes = sorted({api.short_error(Exception(str(w.message))) for w in caught})
         out.action = "updated" if existing is not None else "created"
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - one deployment fails alone
@@ -343,7 +209,7 @@ async def _deploy_one(client: Any, dep: Deployment, configs: list[dict], actions
 
 def _hint(error: str) -> str:
     """Prefect's message plus what to run here."""
-    if "references work pool" in error and "does not exist" in error:
+    if compat.is_missing_work_pool(error):
         error += (" Create it: cli prefect work-pool create NAME --type process (`cli server "
                   "start` creates default-pool on the embedded server).")
     return error

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from scaffold import yamledit
 from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
+from scaffold.ops import prefect_compat as compat
 from scaffold.ops.lookup import (
     Matcher,
     ServerDeployment,
@@ -111,7 +112,7 @@ async def _set_paused(selected: list[Deployment], paused: bool, target: api.ApiT
                         await client.resume_deployment(item.server.id)
                         item.result = done
                 except Exception as exc:  # noqa: BLE001 - reported per deployment
-                    if type(exc).__name__ == "ObjectNotFound":  # deleted meanwhile
+                    if compat.is_not_found(exc):  # deleted meanwhile
                         item.server, item.result = None, "missing"
                         progress.done(_missing_line(item))
                         continue
@@ -211,7 +212,7 @@ async def _bulk_delete(client: Any, ids: list[Any]) -> set[Any]:
                     await client.delete_deployment(dep_id)
                     deleted.add(dep_id)
                 except Exception as exc:
-                    if type(exc).__name__ != "ObjectNotFound":
+                    if not compat.is_not_found(exc):
                         raise
             continue
         deleted.update(UUID(str(x)) for x in response.json().get("deleted", []))

@@ -1,0 +1,246 @@
+"""The one seam between scaffold and Prefect's internals (pinned: prefect 3.9.1).
+
+Everything here depends on a name Prefect does not promise to keep (a module or function
+whose name starts with ``_``, a client method's exact call sequence, a message text). Nothing
+else in ``scaffold/`` may import a private Prefect module (``tests/ops/test_prefect_compat.py``
+checks every module's imports with ``ast``). Public Prefect names (``prefect.exceptions``,
+``prefect.client.schemas``, ``prefect.flows.load_flow_from_entrypoint``,
+``prefect.utilities.templating``) may be used elsewhere in ``scaffold.ops``.
+
+Seams, why each exists, and what to check when upgrading Prefect:
+
+1. ``load_deploy_config`` uses ``prefect.cli.deploy._config._load_deploy_configs_and_actions``
+   and ``_format_validation_error`` and ``prefect.cli.deploy._models.PrefectYamlModel``.
+   Why: Prefect's own reading of prefect.yaml (its schema, its defaults for build/push/pull
+   actions, its merging of ``definitions``), so we deploy what `prefect deploy` would.
+   Check: the three names exist with the same signatures; the function still returns
+   ``(deploy_configs, actions)``; a schema error is still a pydantic ``ValidationError``.
+
+2. ``run_single_deploy`` calls ``prefect.cli.deploy._core._run_single_deploy``.
+   Why: the function `prefect deploy --all` runs for every deployment (templating, variables
+   and blocks, schedules, triggers, parameter schema, pull steps, defaults from the flow);
+   calling it is how `cli prefect deploy` and `cli prefect plan` can never disagree with
+   Prefect about what a deployment is. Check: the keyword arguments (``client``,
+   ``prefect_file``, ``console``, ``is_interactive``); that it still ends in
+   ``RunnerDeployment.apply`` → ``client.read_deployment_by_name`` then
+   ``client.create_deployment(**payload)`` or ``client.update_deployment(id, DeploymentUpdate)``,
+   then ``client.delete_resource_owned_automations`` + ``client.create_automation`` for
+   triggers (the client subclass below relies on these calls). The parity test
+   ``tests/ops/test_ops_deploy.py::test_same_result_as_prefect_deploy`` compares what the
+   server stores after `prefect deploy --all` and after `cli prefect deploy`: run it first.
+
+3. ``DeployClient``: a ``PrefectClient`` subclass, defined here once, overriding seven
+   methods: ``read_deployment_by_name``, ``read_work_pool``, ``read_workers_for_work_pool``,
+   ``create_flow_from_name``, ``create_deployment``, ``delete_resource_owned_automations``
+   and ``create_automation``. Why: Prefect's deploy path repeats reads per deployment (work
+   pool twice, workers for a hint never printed, the flow upsert, the deployment by name):
+   within one command they are asked once. Check: the signatures of those seven methods on
+   ``prefect.client.orchestration.PrefectClient`` and that ``get_client()`` inside an
+   ``AsyncClientContext`` still returns the context's client (``api.client_session``).
+
+4. ``version_info_once`` patches ``prefect.deployments.runner.get_inferred_version_info``
+   (imported there from ``prefect._internal.versioning``).
+   Why: Prefect infers each deployment's version from git (up to nine `git` processes per
+   deployment); in one command from one checkout the answer is the same. Check: the name is
+   still looked up on ``prefect.deployments.runner`` at call time, same signature.
+
+5. ``server_unreachable_reason``: Prefect's client checks the server version first and
+   raises a plain ``RuntimeError`` whose *text* says "Failed to reach API" or
+   "incompatible versions"; there is no exported type for either. Check: the two texts in
+   ``prefect/client/orchestration/__init__.py`` (``raise_for_api_version_mismatch``).
+
+6. ``is_not_found``: ``prefect.exceptions.ObjectNotFound`` (exported, matched by type).
+   ``is_missing_work_pool``: Prefect's deploy path turns the work pool's ``ObjectNotFound``
+   into a ``ValueError`` with the text "references work pool … which does not exist"; no
+   type to match, so the text is matched here. Check both texts in ``_core.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+# -- 1. prefect.yaml as Prefect reads it -----------------------------------------------------
+
+
+def load_deploy_config(prefect_file: Path) -> tuple[list[dict], dict, str | None]:
+    """``(deploy configs, actions, problem)``: Prefect's own reading of a prefect.yaml.
+
+    Prefect skips the whole file on a schema error with a warning; here the error is returned
+    (Prefect's description of it) so the caller fails that project's deployments.
+    """
+    import yaml
+    from prefect.cli.deploy._config import (
+        _format_validation_error,
+        _load_deploy_configs_and_actions,
+    )
+    from prefect.cli.deploy._models import PrefectYamlModel
+    from pydantic import ValidationError
+
+    from scaffold.ops.api import short_error
+
+    try:
+        raw = yaml.safe_load(prefect_file.read_text(encoding="utf-8")) or {}
+        PrefectYamlModel.model_validate(raw)
+    except ValidationError as exc:
+        return [], {}, "invalid prefect.yaml: " + short_error(
+            Exception(_format_validation_error(exc, raw)))
+    except (OSError, yaml.YAMLError) as exc:
+        return [], {}, f"cannot read prefect.yaml: {short_error(exc)}"
+    configs, actions = _load_deploy_configs_and_actions(prefect_file, console=quiet_console())
+    return configs, actions, None
+
+
+def quiet_console() -> Any:
+    """A rich console that prints into a string (Prefect's deploy code prints panels)."""
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=200, no_color=True, force_terminal=False)
+
+
+# -- 2. Prefect's per-deployment deploy path --------------------------------------------------
+
+
+async def run_single_deploy(config: dict, actions: dict, client: Any, console: Any) -> None:
+    """`prefect deploy`'s own code for one deployment, never interactive, prefect.yaml kept."""
+    from prefect.cli.deploy._core import _run_single_deploy
+
+    await _run_single_deploy(config, actions, client=client, prefect_file=Path("prefect.yaml"),
+                             console=console, is_interactive=lambda: False)
+
+
+# -- 3. the client subclasses -----------------------------------------------------------------
+
+
+def deploy_client_class() -> type:
+    """PrefectClient that spares the server the round trips whose answer is already known.
+
+    On the SQLite server every request counts (the deploy is server-bound), and Prefect's
+    deploy code repeats some per deployment. Within one command:
+    - the work pool (read twice per deployment), its online workers (read for a hint that is
+      not printed) and the flow upsert (once per deployment, a write) are asked once;
+    - ``read_deployment_by_name`` is answered once from the bulk read made before deploying
+      (``seed_deployments``); deployments not in it are asked as usual (create path);
+    - ``delete_resource_owned_automations`` is called twice per deployment (by the update and
+      again before creating the triggers' automations); the second is skipped when nothing
+      was created for that deployment since the first (it would delete nothing), and both
+      for a deployment this command has just created (a new id owns nothing).
+    What the server ends up with is the same as with one request per call.
+    """
+    from prefect.client.orchestration import PrefectClient
+
+    class DeployClient(PrefectClient):
+        _memo: dict[Any, Any]
+        _seeded: dict[str, Any]
+        _clean: set[str]  # resources whose owned automations were just deleted
+
+        async def _once(self, key: Any, call: Any) -> Any:
+            memo = self.__dict__.setdefault("_memo", {})
+            if key not in memo:
+                memo[key] = await call()  # errors are not remembered: raised each time
+            return memo[key]
+
+        def seed_deployments(self, by_full_name: dict[str, Any]) -> None:
+            self._seeded = dict(by_full_name)
+
+        async def read_deployment_by_name(self, name: str) -> Any:
+            seeded = self.__dict__.get("_seeded", {})
+            if name in seeded:
+                return seeded.pop(name)  # once: a later read of it goes to the server
+            return await super().read_deployment_by_name(name)
+
+        async def delete_resource_owned_automations(self, resource_id: str) -> None:
+            clean = self.__dict__.setdefault("_clean", set())
+            if resource_id in clean:
+                return  # deleted just before and nothing created since: nothing to delete
+            await super().delete_resource_owned_automations(resource_id)
+            clean.add(resource_id)
+
+        async def create_deployment(self, *args: Any, **kwargs: Any) -> Any:
+            deployment_id = await super().create_deployment(*args, **kwargs)
+            self.__dict__.setdefault("_clean", set()).add(f"prefect.deployment.{deployment_id}")
+            return deployment_id
+
+        async def create_automation(self, automation: Any) -> Any:
+            clean = self.__dict__.setdefault("_clean", set())
+            owner = getattr(automation, "owner_resource", None)
+            if owner:
+                clean.discard(owner)
+            else:
+                clean.clear()  # cannot tell whose it is: delete for real from now on
+            return await super().create_automation(automation)
+
+        async def read_work_pool(self, work_pool_name: str) -> Any:
+            parent = super().read_work_pool
+            return await self._once(("pool", work_pool_name), lambda: parent(work_pool_name))
+
+        async def read_workers_for_work_pool(self, work_pool_name: str, *args: Any,
+                                             **kwargs: Any) -> Any:
+            parent = super().read_workers_for_work_pool
+            key = ("workers", work_pool_name, repr(args), repr(kwargs))
+            return await self._once(key, lambda: parent(work_pool_name, *args, **kwargs))
+
+        async def create_flow_from_name(self, flow_name: str) -> Any:
+            parent = super().create_flow_from_name
+            return await self._once(("flow", flow_name), lambda: parent(flow_name))
+
+    return DeployClient
+
+
+# -- 4. the version inferred from git, once per folder -----------------------------------------
+
+
+@contextlib.contextmanager
+def version_info_once() -> Iterator[None]:
+    """Prefect infers a deployment's version from git on every deployment (up to nine `git`
+    processes each); in one command from one checkout the answer is the same, so it is asked
+    once per folder and version type and copied."""
+    from prefect.deployments import runner
+
+    original = runner.get_inferred_version_info
+    memo: dict[tuple[str, Any], Any] = {}
+
+    async def once(version_type: Any = None) -> Any:
+        key = (os.getcwd(), version_type)
+        if key not in memo:
+            memo[key] = await original(version_type)
+        return copy.deepcopy(memo[key])  # prefect sets .version on the object it gets
+
+    runner.get_inferred_version_info = once
+    try:
+        yield
+    finally:
+        runner.get_inferred_version_info = original
+
+
+# -- 5.-6. errors ---------------------------------------------------------------------------
+
+
+def server_unreachable_reason(exc: BaseException) -> str | None:
+    """``"not prefect"`` / ``"incompatible"`` for the RuntimeErrors of Prefect's server-version
+    check (matched by text: Prefect exports no type for them), None for anything else."""
+    if not isinstance(exc, RuntimeError):
+        return None
+    text = str(exc)
+    if "Failed to reach API" in text:
+        return "not prefect"
+    if "incompatible versions" in text:
+        return "incompatible"
+    return None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    from prefect.exceptions import ObjectNotFound
+
+    return isinstance(exc, ObjectNotFound)
+
+
+def is_missing_work_pool(message: str) -> bool:
+    """Prefect's deploy path words a missing work pool as a ValueError text (no own type)."""
+    return "references work pool" in message and "does not exist" in message
