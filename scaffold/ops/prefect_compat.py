@@ -65,7 +65,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-
 # -- 1. prefect.yaml as Prefect reads it -----------------------------------------------------
 
 
