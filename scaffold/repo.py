@@ -18,6 +18,7 @@ import yaml
 
 from scaffold import naming
 from scaffold.errors import ConfigError, UsageError
+from scaffold.fs import read_text
 
 ENV_ROOT = "SCAFFOLD_ROOT"
 DEFAULT_PROJECTS_DIR = "projects"
@@ -244,19 +245,6 @@ def parse_config(text: str, project: str, path: Path) -> ProjectConfig:
             deployments.append(Deployment(project, i, item, item_node.start_mark.line + 1,
                                           _marks(item_node)))
     return ProjectConfig(project, path, data, deployments, top)
-
-
-def read_text(path: Path) -> str:
-    """Read a text file exactly (no newline translation); UsageError when not UTF-8."""
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise UsageError(f"cannot read: {err.strerror}", path=path) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise UsageError("not UTF-8 text; save the file as UTF-8", path=path, line=line) from None
 
 
 class Repo:

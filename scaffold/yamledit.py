@@ -7,21 +7,16 @@ The inserted text follows the file's own style (sequence indentation, mapping in
 endings, quoting). Every edit is verified by parsing the result again: the entries that should
 not change did not, the new ones are exactly as intended; otherwise the edit is refused.
 
-Pure text functions (`insert_deployments`, `remove_deployments`, `replace_value`) plus the file
-helpers (`locked`, `write_atomic`, `update_file`) that make a write atomic and serialized.
+Pure text functions (`insert_deployments`, `remove_deployments`, `replace_value`) plus
+`update_file`, a locked read-transform-write through `scaffold.fs` (lock, atomic write).
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import itertools
 import math
 import os
 import re
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +24,10 @@ from typing import Any
 
 import yaml
 
+from scaffold import fs
 from scaffold.errors import ConfigError, UsageError
-from scaffold.repo import compose, read_text
+from scaffold.fs import locked, read_text, write_atomic
+from scaffold.repo import compose
 
 _NULL = "tag:yaml.org,2002:null"
 _STR = "tag:yaml.org,2002:str"
@@ -722,58 +719,18 @@ def replace_value(text: str, deployment: str | int, key: str, value: Any,
 # -- files ------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def locked(folder: str | os.PathLike, timeout: float = 60.0) -> Iterator[None]:
-    """An exclusive advisory lock on a folder (flock on the directory itself: no lock file)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError as err:
-        raise UsageError(f"cannot lock {folder}: {err.strerror}") from None
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as err:
-                if err.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    raise UsageError(f"{folder} is locked by another process; try again") from None
-                time.sleep(0.005)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+def update_file(path: str | os.PathLike, transform: Callable[[str], str],
+                done: str = "") -> tuple[str, str]:
+    """Locked read-transform-write of a text file; returns (old, new). No write if unchanged.
 
-
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write via a temporary file in the same folder and os.replace; the file mode is kept."""
-    path = Path(os.path.realpath(path))  # through a symlink: replace its target, keep the link
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def update_file(path: str | os.PathLike, transform: Callable[[str], str]) -> tuple[str, str]:
-    """Locked read-transform-write of a text file; returns (old, new). No write if unchanged."""
+    A read-only file is refused before the transform runs (nothing changes); ``done`` is what
+    the caller already did, for the message of a write that fails.
+    """
     path = Path(path)
     with locked(path.parent):
+        fs.require_writable(path)
         old = read_text(path) if path.exists() else ""
         new = transform(old)
         if new != old:
-            write_atomic(path, new)
+            write_atomic(path, new, done)
     return old, new

@@ -360,16 +360,19 @@ def test_new_flow_never_imports_prefect(farm: Path):
 
 def test_failed_yaml_write_removes_the_new_flow_file(farm: Path, monkeypatch: pytest.MonkeyPatch):
     # Fault injection at the last step of the transaction: the disk refuses the prefect.yaml write.
-    from scaffold import yamledit
+    from scaffold import fs
 
-    def refuse(path, data):
-        raise OSError(28, "No space left on device")
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device", src)
 
-    monkeypatch.setattr(yamledit, "write_atomic", refuse)
+    monkeypatch.setattr(fs.os, "replace", refuse)
     before = tree_hash(farm)
-    with pytest.raises(OSError):
+    with pytest.raises(fs.WriteError) as info:
         from scaffold.generate.core import new_flow
         from scaffold.repo import Repo
 
         new_flow(Repo(farm), "farm", "harvest")
+    config = farm / "projects" / "farm" / "prefect.yaml"
+    assert str(info.value) == (f"cannot write {config}: No space left on device; the file was "
+                               "not changed; harvest.py was not kept")
     assert tree_hash(farm) == before

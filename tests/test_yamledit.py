@@ -339,48 +339,6 @@ def test_lone_surrogate_is_a_usage_error():
 # -- files -------------------------------------------------------------------------------------
 
 
-def test_write_atomic_keeps_mode_and_leaves_no_temp_files(tmp_path):
-    path = tmp_path / "prefect.yaml"
-    path.write_text("old\n")
-    path.chmod(0o640)
-    write_atomic(path, "new\r\nline")
-    assert path.read_bytes() == b"new\r\nline"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["prefect.yaml"]
-
-
-def test_write_atomic_new_file_uses_umask(tmp_path):
-    old = os.umask(0o027)
-    try:
-        write_atomic(tmp_path / "new.yaml", b"x: 1\n")
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE((tmp_path / "new.yaml").stat().st_mode) == 0o640
-
-
-def test_write_atomic_failure_leaves_the_original(tmp_path, monkeypatch):
-    path = tmp_path / "prefect.yaml"
-    path.write_text("original\n")
-
-    def boom(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(yamledit.os, "replace", boom)
-    with pytest.raises(OSError):
-        write_atomic(path, "replacement\n")
-    assert path.read_text() == "original\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["prefect.yaml"]
-
-
-def test_write_atomic_follows_a_symlink(tmp_path):
-    real = tmp_path / "real.yaml"
-    real.write_text("a\n")
-    link = tmp_path / "prefect.yaml"
-    link.symlink_to(real)
-    write_atomic(link, "b\n")
-    assert link.is_symlink() and real.read_text() == "b\n"
-
-
 def test_update_file_no_write_when_unchanged(tmp_path):
     path = tmp_path / "prefect.yaml"
     path.write_text("name: farm\n")
@@ -411,30 +369,6 @@ def test_update_file_keeps_crlf_bytes(tmp_path):
     assert path.read_bytes() == (FIXTURES / "insert_crlf" / "after.yaml").read_bytes()
 
 
-def _hold_lock(folder: str, ready, release) -> None:
-    with locked(folder):
-        ready.set()
-        release.wait(10)
-
-
-def test_locked_excludes_other_processes_and_times_out(tmp_path):
-    ctx = multiprocessing.get_context("spawn")
-    ready, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
-    holder.start()
-    try:
-        assert ready.wait(30)
-        with pytest.raises(UsageError) as info, locked(tmp_path, timeout=0.2):
-            pass
-        assert "locked by another process" in str(info.value)
-    finally:
-        release.set()
-        holder.join(10)
-    with locked(tmp_path, timeout=1):  # released when the holder ends
-        pass
-    assert list(tmp_path.iterdir()) == []  # flock on the folder: no lock file left behind
-
-
 def _append(path: str, i: int) -> None:
     entry = {"name": f"farm__f{i}", "entrypoint": f"flows/f{i}.py:f{i}_flow", "parameters": {}}
     update_file(path, lambda t: insert_deployments(t, [entry], path=path))
@@ -459,14 +393,6 @@ def test_sixteen_concurrent_appends_all_land_once(tmp_path):
     # the rest of the file is untouched: the trailing instructions are still last
     assert after.endswith(before[before.index("\n# Instructions"):])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["prefect.yaml"]
-
-
-def test_locking_a_missing_folder_is_one_line(tmp_path):
-    with pytest.raises(UsageError) as info, locked(tmp_path / "missing"):
-        pass
-    assert str(info.value) == f"cannot lock {tmp_path / 'missing'}: No such file or directory"
-    with pytest.raises(UsageError):
-        update_file(tmp_path / "missing" / "prefect.yaml", lambda t: t + "x: 1\n")
 
 
 def test_tuples_in_entries_are_written_as_lists():

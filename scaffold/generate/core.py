@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scaffold import naming, schedules, yamledit
+from scaffold import fs, naming, schedules, yamledit
 from scaffold.errors import UsageError
 from scaffold.generate import params as P
 from scaffold.generate.render import render, templates_dir
@@ -216,25 +216,6 @@ def _diff(old: str, new: str, path: Path, root: Path) -> str:
                                         f"a/{rel}", f"b/{rel}"))
 
 
-def _create_exclusive(path: Path, data: bytes) -> None:
-    """Atomically create ``path`` with ``data``; never replaces an existing file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        try:
-            os.link(tmp, path)  # fails if path exists: no overwrite, ever
-        except FileExistsError:
-            raise UsageError("file already exists; choose another flow name", path=path) from None
-    finally:
-        os.unlink(tmp)
-
-
 # Names the flow template binds (imports, locals, functions): a parameter of the same name
 # would shadow them and the generated flow would not run.
 TEMPLATE_NAMES = ("flow", "task", "get_run_logger", "logger", "result")
@@ -300,9 +281,7 @@ def new_project(repo: Repo, project: str, work_pool: str | None = None,
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         (staging / naming.FLOWS_DIR).mkdir(exist_ok=True)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would hide the project from workers
+        os.chmod(staging, fs.new_dir_mode())  # mkdtemp's 0700 would hide the project from workers
         try:
             os.rename(staging, dest)  # fails if dest appeared meanwhile (non-empty dir)
         except OSError:
@@ -366,7 +345,7 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
     source = rendered[naming.flow_file(flow)]
     result = Result(config=config_path)
 
-    with yamledit.locked(folder):
+    with fs.locked(folder):
         old = read_text(config_path) if config_path.exists() else ""
         new = old
         if deployment:
@@ -377,12 +356,14 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
             result.config_diff = _diff(old, new, config_path, repo.root)
             result.previews[flow_path] = source.decode("utf-8")
             return result
+        if new != old:
+            fs.require_writable(config_path)  # a read-only prefect.yaml: refused before any change
         flow_path.parent.mkdir(exist_ok=True)
-        _create_exclusive(flow_path, source)
+        fs.create_exclusive(flow_path, source, "file already exists; choose another flow name")
         result.created.append(flow_path)
         if new != old:
             try:
-                yamledit.write_atomic(config_path, new)
+                fs.write_atomic(config_path, new, done=f"{flow_path.name} was not kept")
             except BaseException:
                 flow_path.unlink(missing_ok=True)  # transactional: no flow without its entries
                 raise
@@ -417,7 +398,7 @@ def new_deployment(repo: Repo, project: str, flow: str, raw_params: list[str] = 
                 raise UsageError(f"--param {p.raw!r}: {naming.flow_function(flow)}() has no "
                                  f"parameter {p.key!r} (it takes: {accepted})", path=flow_path)
     result = Result(config=config_path)
-    with yamledit.locked(folder):
+    with fs.locked(folder):
         old = read_text(config_path) if config_path.exists() else ""
         entries = _plan_deployments(repo, project, flow, params, suffix, opts, old)
         new = yamledit.insert_deployments(old, entries, path=config_path)
@@ -425,5 +406,5 @@ def new_deployment(repo: Repo, project: str, flow: str, raw_params: list[str] = 
         if dry_run:
             result.config_diff = _diff(old, new, config_path, repo.root)
         else:
-            yamledit.write_atomic(config_path, new)
+            fs.write_atomic(config_path, new)
     return result

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from scaffold import yamledit
+from scaffold import fs, yamledit
 from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
 from scaffold.ops import prefect_compat as compat
@@ -136,6 +136,9 @@ def delete(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
     """
     stream = sys.stdout if stream is None else stream
     selected = _select(repo, projects, deployments, "delete")
+    if prune_config:  # a read-only prefect.yaml is refused before anything is deleted
+        for project in dict.fromkeys(dep.project for dep in selected):
+            fs.require_writable(repo.config_path(project))
     target = api.resolve_api()
     api.check_reachable(target)
     items, flows_deleted = api.run(
@@ -268,10 +271,15 @@ def _prune_config(repo: Repo, items: list[Item], stream: TextIO) -> None:
     for item in items:
         if item.error is None:
             by_project.setdefault(item.dep.project, []).append(item.dep.name)
+    pruned: list[str] = []
     for project, names in by_project.items():
         path = repo.config_path(project)
+        done = (f"the deployments were deleted on the server, but {', '.join(names)} still "
+                f"stand in {path.name}: remove them by hand"
+                + (f" ({', '.join(pruned)} already pruned)" if pruned else ""))
         yamledit.update_file(path, lambda text, p=path, n=names: yamledit.remove_deployments(
-            text, n, p))
+            text, n, p), done=done)
+        pruned.append(str(path.relative_to(repo.root)))
         print(f"removed {len(names)} deployment(s) from {path.relative_to(repo.root)}: "
               + ", ".join(names), file=stream)
 
