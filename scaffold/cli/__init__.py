@@ -7,7 +7,10 @@ inside `scaffold.ops`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
 
 import click
 
@@ -49,6 +52,8 @@ class LazyGroup(click.Group):
         # Errors on bad input: one line, exit 2, no traceback (same under CliRunner).
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            reader_gone()
         except (UsageError, OperationError) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
@@ -69,5 +74,32 @@ def cli(ctx: click.Context, root: str | None) -> None:
     ctx.obj = {"root": root}
 
 
+# 128 + SIGPIPE: the status a shell reports for `git log` when `| head` has stopped reading
+SIGPIPE_EXIT = 141
+
+
+def reader_gone() -> None:
+    """The reader of our output went away (`cli status | head -2`): end quietly, as `git log |
+    head` does. stdout then points at /dev/null, so that neither a later write nor the
+    interpreter's final flush fails with "Broken pipe" or "Exception ignored"."""
+    with contextlib.suppress(OSError, ValueError):  # no real file descriptor (CliRunner)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    sys.exit(SIGPIPE_EXIT)
+
+
+def _flush() -> None:
+    try:
+        sys.stdout.flush()  # output still buffered when the command ended
+    except BrokenPipeError:
+        reader_gone()
+
+
 def main(argv: list[str] | None = None) -> None:
-    cli.main(args=argv, prog_name="cli")
+    try:
+        cli.main(args=argv, prog_name="cli")
+    except SystemExit:
+        _flush()
+        raise
+    _flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -74,12 +73,8 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     else:
         result = linter.run()
     out = reporter.render(result.findings, fmt, result.sources, show_source)
-    if out:
-        try:
-            sys.stdout.write(out)
-            sys.stdout.flush()
-        except BrokenPipeError:  # `cli lint | head`: the reader left, which is not an error
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            ctx.exit(1)
+    if out:  # `cli lint | head`: a reader that left is handled once, in scaffold.cli
+        sys.stdout.write(out)
+        sys.stdout.flush()
     click.echo(summary_line(result.findings, result.files, result.projects), err=True)
     ctx.exit(1 if result.findings else 0)
