@@ -36,8 +36,8 @@ def scratch_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def prefect_server():
     """A real Prefect server for the test session (one per xdist worker): SQLite, 127.0.0.1, a
     free port, its own PREFECT_HOME, analytics off. Stopped with its children at the end, also
-    when tests failed. See tests/prefect_server.py."""
-    from prefect_server import PrefectServer  # tests/ is on sys.path (rootdir conftest)
+    when tests failed. See tests/helpers/prefect_server.py."""
+    from tests.helpers.prefect_server import PrefectServer
 
     server = PrefectServer().start()
     try:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from splice import splice  # tests/ is on sys.path (rootdir conftest)
 
 from scaffold import yamledit
 from scaffold.errors import ConfigError, UsageError
@@ -29,6 +28,7 @@ from scaffold.yamledit import (
     update_file,
     write_atomic,
 )
+from tests.helpers.splice import splice
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yaml"
 

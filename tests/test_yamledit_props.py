@@ -17,7 +17,6 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-from splice import splice  # tests/ is on sys.path (rootdir conftest)
 
 from scaffold.errors import UsageError
 from scaffold.yamledit import (
@@ -27,6 +26,7 @@ from scaffold.yamledit import (
     remove_deployments,
     replace_value,
 )
+from tests.helpers.splice import splice
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yaml"
 # Files of different styles: plain, single- and double-quoted values, CRLF, indented lists,

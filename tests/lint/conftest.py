@@ -1,4 +1,4 @@
-"""Fixtures of the linter tests (helpers are in lint_helpers.py)."""
+"""Fixtures of the linter tests (helpers are in tests/helpers/lint.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lint_helpers import FIXTURES, clean_project, write_files
+
+from tests.helpers.lint import FIXTURES, clean_project, write_files
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from lint_helpers import clean_project, lint, write_files
 
 from scaffold.lint.rules._common import config_file, flow_file
+from tests.helpers.lint import clean_project, lint, write_files
 
 FLOW = "projects/farm/flows/harvest.py"
 CONFIG = "projects/farm/prefect.yaml"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lint_helpers import FIXTURES, lint
-
 from scaffold.lint.rules import all_rules
+from tests.helpers.lint import FIXTURES, lint
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lint_helpers import clean_project, lint, write_files
-
 from scaffold.lint.config import LintConfig
 from scaffold.lint.engine import Linter
+from tests.helpers.lint import clean_project, lint, write_files
 
 FLOW = "projects/farm/flows/harvest.py"
 

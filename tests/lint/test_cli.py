@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from lint_helpers import clean_project, lint, write_files
+from tests.helpers.lint import clean_project, lint, write_files
 
 BAD_NAME = ('@flow(name="farm__harvest_flow")', '@flow(name="farm_harvest")')
 

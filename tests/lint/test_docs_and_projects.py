@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 
 import pytest
-from lint_helpers import REPO, lint
 
 from scaffold.lint import docs
 from scaffold.lint.rules import all_rules
+from tests.helpers.lint import REPO, lint
 
 
 @functools.cache

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lint_helpers import clean_project, lint, write_files
 
 from scaffold.lint import noqa
+from tests.helpers.lint import clean_project, lint, write_files
 
 FLOW = "projects/farm/flows/harvest.py"
 CONFIG = "projects/farm/prefect.yaml"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lint_helpers import REPO, clean_project, write_files
+
+from tests.helpers.lint import REPO, clean_project, write_files
 
 BIN = Path(sys.executable).parent
 PRE_COMMIT = shutil.which("pre-commit", path=str(BIN)) or shutil.which("pre-commit")

@@ -83,7 +83,7 @@ def test_the_documented_codes_never_change() -> None:
 
 
 def test_pf002_a_task_named_like_the_main_flow_gets_the_right_advice(tmp_path) -> None:
-    from lint_helpers import lint, write_files
+    from tests.helpers.lint import lint, write_files
 
     flow = '''from prefect import flow, task
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ops_helpers import Server
+
+from tests.helpers.ops import Server
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from stack_files import REPO
+
+from tests.helpers.stack_files import REPO
 
 CLI_SH = REPO / "scripts" / "cli.sh"
 

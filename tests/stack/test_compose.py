@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from stack_files import (
+
+from tests.helpers.stack_files import (
     COMPOSE_FILE,
     COMPOSE_SCHEMA,
     DOCKERFILE,

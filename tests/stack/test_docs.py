@@ -2,7 +2,7 @@
 
 - Every `cli` command in docs/prefect.md (code blocks, table cells, prose) runs with exit code 0
   against a real local Prefect server, on a scratch repository made with `cli new-project` and
-  `cli new-flow`, its placeholders filled with real names (tests/stack/docs_commands.py).
+  `cli new-flow`, its placeholders filled with real names (tests/helpers/docs_commands.py).
 - docs/conventions.md's examples are what scaffold/naming.py says.
 - Links between the pages resolve; the seed's tables and commands are all still there; the
   services and settings the pages name exist.
@@ -20,8 +20,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_commands import Names, anchors, commands, links, spare_needs
-from stack_files import (
+
+from scaffold import naming
+from tests.helpers.docs_commands import Names, anchors, commands, links, spare_needs
+from tests.helpers.stack_files import (
     ENV_EXAMPLE,
     REPO,
     SERVICES,
@@ -29,8 +31,6 @@ from stack_files import (
     pyproject_prefect_pin,
     read_env_file,
 )
-
-from scaffold import naming
 
 DOCS = REPO / "docs"
 PREFECT_MD = DOCS / "prefect.md"

@@ -21,8 +21,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from pg_cluster import TempPostgres, ensure_installed
-from stack_files import (
+
+from tests.helpers.pg_cluster import TempPostgres, ensure_installed
+from tests.helpers.stack_files import (
     ENV_EXAMPLE,
     command_args,
     dockerfile_env,
@@ -69,7 +70,8 @@ def server(postgres, compose):
     """prefect-server's environment from the compose file; only the database host differs
     (127.0.0.1 and the cluster's port instead of prefect-postgres:5432)."""
     import asyncpg  # noqa: F401  - the driver the URL names: a prefect dependency, must be there
-    from prefect_server import PrefectServer
+
+    from tests.helpers.prefect_server import PrefectServer
 
     env = environment(compose["services"]["prefect-server"])
     url = env["PREFECT_API_DATABASE_CONNECTION_URL"]

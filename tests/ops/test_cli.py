@@ -15,12 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from ops_helpers import CLI, PREFECT, generate, run, run_process
 
 from scaffold.errors import OperationError
 from scaffold.ops import api
 from scaffold.ops.embedded import Embedded, _group_alive, ensure_process_pool
 from scaffold.ops.passthrough import needs_api
+from tests.helpers.ops import CLI, PREFECT, generate, run, run_process
 
 # -- pass-through --------------------------------------------------------------------------------
 
@@ -190,7 +190,7 @@ def test_server_help_documents_resolution(repo: Path):
 @pytest.mark.integration
 def test_embedded_server_start_status_stop(repo: Path, monkeypatch):
     """`cli server start|status|stop` with the real `prefect server start` (own port)."""
-    from prefect_server import free_port
+    from tests.helpers.prefect_server import free_port
 
     port = free_port()
     monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(port))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ops_helpers import generate, run
 
 from scaffold import yamledit
 from scaffold.ops import manage
 from scaffold.repo import Repo
+from tests.helpers.ops import generate, run
 
 pytestmark = pytest.mark.integration
 
@@ -182,7 +182,7 @@ def test_declining_on_a_terminal_exits_1(deployed: Path, server):
     import subprocess
     import time
 
-    from ops_helpers import CLI
+    from tests.helpers.ops import CLI
 
     master, slave = pty.openpty()
     try:

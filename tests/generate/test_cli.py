@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from splice import splice  # tests/ is on sys.path (rootdir conftest)
 
 from scaffold.cli import cli
+from tests.helpers.splice import splice
 
 CLI = [sys.executable, "-m", "scaffold"]
 

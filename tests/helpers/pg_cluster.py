@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Self
 
-from stack_files import REPO
+from tests.helpers.stack_files import REPO
 
 
 def bindir() -> Path | None:

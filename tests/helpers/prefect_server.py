@@ -109,7 +109,7 @@ class PrefectServer:
         self.stop()
 
 
-if __name__ == "__main__":  # manual use: python tests/prefect_server.py (Ctrl-C or TERM stops)
+if __name__ == "__main__":  # manual use: python -m tests.helpers.prefect_server (Ctrl-C or TERM stops)
     def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 

@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
-from ops_helpers import CLI, generate, run, run_process
 
 from scaffold import yamledit
+from tests.helpers.ops import CLI, generate, run, run_process
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ops_helpers import PREFECT, generate, run, run_process
 
 from scaffold import yamledit
+from tests.helpers.ops import PREFECT, generate, run, run_process
 
 pytestmark = pytest.mark.integration
 
