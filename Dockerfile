@@ -11,11 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 ARG PREFECT_VERSION=3.9.1
 RUN pip install "prefect==${PREFECT_VERSION}"
 
-# The package's other dependencies, read from pyproject.toml so there is one list. pip refuses
-# a prefect pin there that differs from the one above, so the build fails instead of drifting.
+# The package's other dependencies (its own and those of the extras the image runs: generate,
+# prefect), read from pyproject.toml so there is one list. pip refuses a prefect pin there that
+# differs from the one above, so the build fails instead of drifting.
 WORKDIR /app
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['generate'] + p['optional-dependencies']['prefect']))" > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt "prefect==${PREFECT_VERSION}" \
     && rm /tmp/requirements.txt
 

@@ -1,16 +1,31 @@
-# Sourced by the scripts: make sure .venv exists and holds this package with its dev extras.
-# Re-installs only when pyproject.toml changed (a stamp file keyed by its hash).
+# Sourced by the scripts: make sure $VENV exists and holds this package (editable) with the
+# extras in SCAFFOLD_EXTRAS (comma-separated; default "all,dev": everything, tests included).
+# demo.sh asks for "all" only: what the demo runs, without the test tools, installs faster.
+# Each extra is installed once per pyproject.toml content (a stamp file per extra, keyed by the
+# file's hash): a later script that needs more installs only the difference.
 VENV="${VENV:-$PWD/.venv}"
 PYTHON="${PYTHON:-python3}"
+_extras="${SCAFFOLD_EXTRAS:-all,dev}"
 if [ ! -x "$VENV/bin/python" ]; then
     echo "creating $VENV" >&2
     "$PYTHON" -m venv "$VENV"
 fi
-_stamp="$VENV/.scaffold-installed-$(cksum pyproject.toml | cut -d' ' -f1)"
-if [ ! -f "$_stamp" ]; then
-    echo "installing scaffold and its dependencies into $VENV (first run only)" >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-    rm -f "$VENV"/.scaffold-installed-*
-    touch "$_stamp"
+_hash="$(cksum pyproject.toml | cut -d' ' -f1)"
+_missing=""
+for _extra in ${_extras//,/ }; do
+    [ -f "$VENV/.scaffold-installed-$_hash-$_extra" ] || _missing="$_missing $_extra"
+done
+if [ -n "$_missing" ]; then
+    # the stamps of an older pyproject.toml say nothing about this one
+    find "$VENV" -maxdepth 1 -name '.scaffold-installed-*' ! -name ".scaffold-installed-$_hash-*" \
+        -delete
+    _want="$(echo $_missing | tr ' ' ,)"
+    echo "installing scaffold[$_want] into $VENV (once; a few minutes on a fresh machine)" >&2
+    # --no-compile: the .pyc of the ~10,000 files are written when first imported instead (only
+    # those used); no version check, no progress bars
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        --no-compile --progress-bar off -e ".[$_want]"
+    for _extra in $_missing; do touch "$VENV/.scaffold-installed-$_hash-$_extra"; done
 fi
+unset _extras _hash _missing _extra _want
 export PATH="$VENV/bin:$PATH"

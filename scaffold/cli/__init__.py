@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -31,6 +32,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# command -> (top-level module it needs, the extra that installs it). The package without extras
+# is what linting needs (pre-commit installs it that way); find_spec looks, imports nothing.
+REQUIRES: dict[str, tuple[str, str]] = {
+    "new-project": ("copier", "generate"),
+    "new-flow": ("copier", "generate"),
+    "new-deployment": ("copier", "generate"),
+    "prefect": ("prefect", "prefect"),
+    "status": ("prefect", "prefect"),
+    "server": ("prefect", "prefect"),
+}
+
+
+def missing_extra(name: str) -> str | None:
+    """One line saying how to install what command ``name`` needs, or None when it is there."""
+    if name not in REQUIRES:
+        return None
+    module, extra = REQUIRES[name]
+    if importlib.util.find_spec(module) is not None:
+        return None
+    return (f"`cli {name}` needs {module}, which is not installed here: "
+            f"pip install 'scaffold[{extra}]' (the scaffold repository's scripts install everything)")
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -38,6 +62,9 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
+        message = missing_extra(name)
+        if message:  # before importing the command's module, which may need what is missing
+            raise UsageError(message)
         target = COMMANDS[name][0]
         module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)

@@ -167,7 +167,8 @@ def dockerfile_env() -> dict[str, str]:
 def pyproject_prefect_pin() -> str:
     import tomllib
 
-    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    deps = project["dependencies"] + project["optional-dependencies"]["prefect"]
     pins = [d.replace(" ", "") for d in deps if re.match(r"prefect\s*[=<>~!]", d)]
     assert len(pins) == 1, f"expected one prefect requirement in pyproject.toml, got {pins}"
     assert pins[0].startswith("prefect=="), f"prefect is not pinned exactly: {pins[0]}"

@@ -322,7 +322,9 @@ def test_dockerfile_requirements_step_reads_pyproject(tmp_path):
     requirements, _check = _run_snippets(pyproject_prefect_pin())
     out = subprocess.run([sys.executable, "-c", requirements], cwd=REPO, capture_output=True,
                          text=True, check=True).stdout.splitlines()
-    expected = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    expected = project["dependencies"] + extras["generate"] + extras["prefect"]
     assert out == expected
 
 
