@@ -102,7 +102,7 @@ def test_the_hook_environment_holds_the_linter_without_prefect(hook_env) -> None
     assert (venv / ".install_state_v1").is_file() or (venv / ".install_state_v2").is_file()
     dists = distributions(venv)
     assert "scaffold" in dists
-    assert {"click", "libcst", "pyyaml"} <= dists.keys()
+    assert {"click", "libcst", "pyyaml", "croniter"} <= dists.keys()
     assert not NOT_IN_HOOK & dists.keys(), sorted(NOT_IN_HOOK & dists.keys())
     size = sum(p.stat().st_size for p in venv.rglob("*") if p.is_file() and not p.is_symlink())
     print(f"hook environment: {len(dists)} distributions, {size / 2**20:.0f} MB")
