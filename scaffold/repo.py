@@ -1,70 +1,24 @@
 """The repository model: where the projects are and what their prefect.yaml files say.
 
-Reads are fast (PyYAML's C loader when available) and keep line numbers, so the linter and
-the operations can point at the exact line of a value. Nothing here writes.
+A prefect.yaml is read through ``scaffold.prefect_yaml`` (the one loader and shape check);
+line numbers are kept, so the linter and the operations can point at the exact line of a
+value. Nothing here writes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from scaffold import naming
-from scaffold.errors import ConfigError, UsageError
+from scaffold import naming, prefect_yaml
+from scaffold.errors import UsageError
 from scaffold.fs import read_text
+from scaffold.prefect_yaml import compose  # noqa: F401 - re-exported: the one YAML loader
 
 ENV_ROOT = "SCAFFOLD_ROOT"
 DEFAULT_PROJECTS_DIR = "projects"
-
-class _SafeConstructor(yaml.constructor.SafeConstructor):
-    """PyYAML's safe constructor, with bad typed values reported as YAML errors with a mark.
-
-    PyYAML lets ValueError escape for ``date: 2024-13-45``, ``!!int x`` or an integer of
-    5,000 digits; here they become a ConstructorError, so the user gets file, line and fix.
-    """
-
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, OverflowError) as err:
-            kind = str(node.tag).rpartition(":")[2]
-            shown = repr(node.value) if len(str(node.value)) <= 40 else f"{str(node.value)[:37]!r}..."
-            raise _BadValue(None, None, f"{shown} is not a valid {kind} ({str(err)[:80]}); "
-                            "quote it if it is text", node.start_mark) from None
-
-
-class _BadValue(yaml.constructor.ConstructorError):
-    """Well-formed YAML, but a typed value Python cannot build."""
-
-
-try:  # libyaml: ~10x faster than the pure-Python parser
-    from yaml.cyaml import CParser
-except ImportError:  # pragma: no cover - wheels without libyaml
-    CParser = None
-
-if CParser is not None:
-    class _Loader(CParser, _SafeConstructor, yaml.resolver.Resolver):
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            _SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-else:  # pragma: no cover - wheels without libyaml
-    class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
-                  yaml.composer.Composer, _SafeConstructor, yaml.resolver.Resolver):
-        def __init__(self, stream: str) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-            yaml.composer.Composer.__init__(self)
-            _SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
 
 
 def find_root(explicit: str | os.PathLike | None = None, start: str | os.PathLike | None = None,
@@ -97,7 +51,7 @@ class Deployment:
     index: int
     data: dict[str, Any]
     line: int  # 1-based line of the item
-    marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> (line, col) of value
+    item: prefect_yaml.Item | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> Any:
@@ -111,6 +65,11 @@ class Deployment:
     def parameters(self) -> Any:
         params = self.data.get("parameters")
         return {} if params is None else params
+
+    @property
+    def marks(self) -> dict[str, tuple[int, int]]:
+        """key -> (line, column) of its value (see prefect_yaml.Key.mark)."""
+        return self.item.marks if self.item is not None else {}
 
     def line_of(self, key: str) -> int:
         return self.marks.get(key, (self.line, 1))[0]
@@ -127,124 +86,26 @@ class ProjectConfig:
     path: Path
     data: dict[str, Any]
     deployments: list[Deployment]
-    marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # top-level key -> value mark
+    doc: prefect_yaml.PrefectYaml | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> Any:
         return self.data.get("name")
 
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a big node graph is built.
-
-    A prefect.yaml of 1,000 deployments is ~60,000 nodes: the collector would walk them over
-    and over as they are allocated, which more than doubles the parse time. Nothing built
-    here needs it (plain reference counting frees it all), and the previous state comes back.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def compose(text: str, path: object = "<string>") -> tuple[Any, Any]:
-    """Parse one YAML document into (node graph, python data); ConfigError with file and line."""
-    with _gc_paused():
-        return _compose(text, path)
-
-
-def _compose(text: str, path: object) -> tuple[Any, Any]:
-    loader = None
-    try:
-        loader = _Loader(text)  # the pure-Python reader already checks characters here
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        context = getattr(err, "context_mark", None)
-        if mark is not None and context is not None and mark.index >= len(text.rstrip()):
-            mark = context  # an error "at the end of the file" is clearer where the construct began
-        line = mark.line + 1 if mark else None
-        if line is None and isinstance(getattr(err, "position", None), int):  # ReaderError
-            line = text.count("\n", 0, err.position) + 1
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        if isinstance(err, _BadValue):
-            raise ConfigError(f"invalid value: {problem}", path=path, line=line) from None
-        raise ConfigError(f"invalid YAML: {problem}; fix the syntax", path=path, line=line) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    return node, data
-
-
-def _mapping_items(node: Any) -> list[tuple[Any, Any]]:
-    """Key/value node pairs of a mapping node, with merge keys (``<<``) resolved one level."""
-    pairs: list[tuple[Any, Any]] = []
-    for key, value in node.value:
-        if key.tag == "tag:yaml.org,2002:merge":
-            sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-            for src in sources:
-                if isinstance(src, yaml.MappingNode):
-                    pairs.extend(_mapping_items(src))
-        else:
-            pairs.append((key, value))
-    return pairs
-
-
-def _marks(node: Any) -> dict[str, tuple[int, int]]:
-    """key -> (line, column), 1-based, of where the value is written.
-
-    A scalar or flow value is pointed at itself (``entrypoint: flows/x.py:x_flow`` -> the
-    ``flows`` column). A block mapping or list starts on the next line and an alias's marks
-    are those of its anchor, elsewhere in the file: both are pointed at their key instead.
-    """
-    out: dict[str, tuple[int, int]] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in _mapping_items(node):
-            if isinstance(key, yaml.ScalarNode):
-                block = (isinstance(value, yaml.CollectionNode) and not value.flow_style
-                         and value.value)
-                alias = value.start_mark.index < key.end_mark.index
-                own = key.start_mark.index >= node.start_mark.index  # not merged in by "<<"
-                at = key if own and (block or alias) else value
-                out[key.value] = (at.start_mark.line + 1, at.start_mark.column + 1)
-    return out
-
-
-# YAML words for what a value is, in messages ("'deployments' is a string; ...")
-_KINDS = {dict: "a mapping", str: "a string", int: "a number", float: "a number",
-          bool: "true/false", list: "a list"}
+    @property
+    def marks(self) -> dict[str, tuple[int, int]]:  # top-level key -> value mark
+        return self.doc.marks if self.doc is not None else {}
 
 
 def parse_config(text: str, project: str, path: Path) -> ProjectConfig:
-    node, data = compose(text, path)
-    if data is None:
-        data, node = {}, None
-    if not isinstance(data, dict):
-        line = node.start_mark.line + 1 if node is not None else None
-        raise ConfigError("prefect.yaml must be a mapping of keys (name, deployments, ...)",
-                          path=path, line=line)
-    top = _marks(node) if node is not None else {}
-    deployments: list[Deployment] = []
-    raw = data.get("deployments")
-    if raw is not None:
-        # the last one, like the loader, when the key is (wrongly) written twice
-        dep_node = [v for k, v in _mapping_items(node) if getattr(k, "value", None) == "deployments"][-1]
-        if not isinstance(raw, list):
-            what = _KINDS.get(type(raw), "a value of another kind")
-            raise ConfigError(f"'deployments' is {what}; it must be a list of entries "
-                              "('- name: ...')", path=path, line=dep_node.start_mark.line + 1)
-        for i, (item, item_node) in enumerate(zip(raw, dep_node.value)):
-            if not isinstance(item, dict):
-                raise ConfigError(f"deployment #{i + 1} must be a mapping with 'name' and "
-                                  "'entrypoint'", path=path, line=item_node.start_mark.line + 1)
-            deployments.append(Deployment(project, i, item, item_node.start_mark.line + 1,
-                                          _marks(item_node)))
-    return ProjectConfig(project, path, data, deployments, top)
+    """A prefect.yaml's text -> its ProjectConfig (ConfigError with file and line)."""
+    return config_of(prefect_yaml.load(text, path), project)
+
+
+def config_of(doc: prefect_yaml.PrefectYaml, project: str) -> ProjectConfig:
+    """The repository's view of a loaded prefect.yaml (one parse, shared with the editor)."""
+    deployments = [Deployment(project, item.index, item.data, item.line, item) for item in doc.items]
+    return ProjectConfig(project, Path(str(doc.path)), doc.data, deployments, doc)
 
 
 class Repo:

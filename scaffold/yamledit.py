@@ -24,12 +24,11 @@ from typing import Any
 
 import yaml
 
-from scaffold import fs
-from scaffold.errors import ConfigError, UsageError
-from scaffold.fs import locked, read_text, write_atomic
-from scaffold.repo import compose
+from scaffold import fs, prefect_yaml
+from scaffold.errors import UsageError
+from scaffold.fs import locked, read_text, write_atomic  # re-exported: the file helpers
+from scaffold.prefect_yaml import node_end, walk
 
-_NULL = "tag:yaml.org,2002:null"
 _STR = "tag:yaml.org,2002:str"
 _RESOLVER = yaml.resolver.Resolver()
 
@@ -137,37 +136,11 @@ class Style:
     blank_between: bool = False  # items separated by blank lines
 
 
-def _walk(node: Any, seen: set[int] | None = None) -> Iterator[Any]:
-    seen = set() if seen is None else seen
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    yield node
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            yield from _walk(k, seen)
-            yield from _walk(v, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for v in node.value:
-            yield from _walk(v, seen)
-
-
 def _content_start(text: str, node: Any) -> int:
     """Where a node's content starts, after its anchor and tag (``&a !!str x`` -> ``x``)."""
     start = node.start_mark.index
     props = re.match(r"(?:[&!][^ \t\r\n]*[ \t]+)*", text[start:node.end_mark.index])
     return start + (props.end() if props else 0)
-
-
-def _uses(root: Any, node: Any) -> int:
-    """How many places of the document hold ``node`` (more than one: it has aliases)."""
-    count = 0
-    for parent in _walk(root):
-        if isinstance(parent, yaml.MappingNode):
-            count += sum(k is node or v is node for k, v in parent.value)
-        elif isinstance(parent, yaml.SequenceNode):
-            count += sum(v is node for v in parent.value)
-    return count
 
 
 def _dash_index(text: str, item: Any) -> int:
@@ -187,7 +160,7 @@ def _written_here(key: Any, value: Any) -> bool:
 
 def _block_seqs(root: Any) -> Iterator[tuple[Any, Any]]:
     """(key node, block sequence node) pairs anywhere under root, as written (no aliases)."""
-    for node in _walk(root):
+    for node in walk(root):
         if isinstance(node, yaml.MappingNode) and not node.flow_style:
             for k, v in node.value:
                 if (isinstance(v, yaml.SequenceNode) and not v.flow_style and v.value
@@ -260,7 +233,7 @@ def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
     candidates = []
     scopes = sample + ([root] if root is not None else [])
     for scope in scopes:
-        for node in _walk(scope):
+        for node in walk(scope):
             if isinstance(node, yaml.MappingNode) and not node.flow_style:
                 for k, v in node.value:
                     if (isinstance(v, yaml.MappingNode) and not v.flow_style and v.value
@@ -376,19 +349,6 @@ def _is_content_line(line: str) -> bool:
     return bool(stripped) and not stripped.startswith("#")
 
 
-def _node_end(node: Any) -> int:
-    """Last index of real content under node (aliases may point earlier: see _item_end)."""
-    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
-        return node.end_mark.index
-    ends = [node.start_mark.index]
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            ends += [_node_end(k), _node_end(v)]
-    elif isinstance(node, yaml.SequenceNode):
-        ends += [_node_end(v) for v in node.value]
-    return max(ends)
-
-
 def _item_end(text: str, item: Any, bound: int, dash_col: int) -> int:
     """Index just past the last line of a block sequence item.
 
@@ -407,9 +367,9 @@ def _item_end(text: str, item: Any, bound: int, dash_col: int) -> int:
             if _is_content_line(text[prev:end]) or prev <= item.start_mark.index:
                 break
             end = prev
-    node_end = _node_end(item)
-    if node_end > end:
-        end = node_end if _line_start(text, node_end) == node_end else _line_end(text, node_end)
+    last = node_end(item)
+    if last > end:
+        end = last if _line_start(text, last) == last else _line_end(text, last)
     # comment lines owned by the item
     while end < len(text):
         nxt = _line_end(text, end)
@@ -429,37 +389,30 @@ class _Doc:
     data: Any
     key: Any  # the 'deployments' key node (None when absent)
     value: Any  # its value node
+    model: prefect_yaml.PrefectYaml
 
 
-def _load(text: str, path: object) -> _Doc:
-    root, data = compose(text, path)
-    if root is not None and not isinstance(root, yaml.MappingNode):
-        raise ConfigError("prefect.yaml must be a mapping of keys (name, deployments, ...)",
-                          path=path, line=root.start_mark.line + 1)
+def load(text: str, path: object = "prefect.yaml") -> prefect_yaml.PrefectYaml:
+    """Load a prefect.yaml for editing: the one model (``prefect_yaml.load``), plus what an
+    in-place edit needs (a block-style top level, a ``deployments`` list written under its key).
+
+    Pass the result to ``insert_deployments``/``remove_deployments``/``replace_value`` as
+    ``doc=`` to edit without parsing the file again.
+    """
+    return _load(text, path).model
+
+
+def _load(text: str, path: object, model: prefect_yaml.PrefectYaml | None = None) -> _Doc:
+    model = prefect_yaml.load(text, path) if model is None else model
+    root = model.root
     if root is not None and root.flow_style:
         raise YamlEditError("a flow-style top-level mapping ({...}) cannot be edited in place; "
                             "write it in block style", path=path, line=root.start_mark.line + 1)
-    key = value = None
-    if root is not None:
-        for k, v in root.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == "deployments":
-                key, value = k, v
-    if value is not None:
-        line = value.start_mark.line + 1
-        if isinstance(value, yaml.MappingNode):
-            raise ConfigError("'deployments' is a mapping; it must be a list of entries "
-                              "('- name: ...')", path=path, line=line)
-        if isinstance(value, yaml.ScalarNode) and value.tag != _NULL:
-            raise ConfigError("'deployments' must be a list of entries ('- name: ...'), "
-                              f"not {value.value!r}", path=path, line=line)
-        if isinstance(value, yaml.SequenceNode) and value.start_mark.index < key.end_mark.index:
-            raise YamlEditError("'deployments' is an alias; edit it by hand", path=path, line=line)
-    if isinstance(data, dict) and isinstance(data.get("deployments"), list):
-        for i, item in enumerate(data["deployments"]):
-            if not isinstance(item, dict):
-                raise ConfigError(f"deployment #{i + 1} is not a mapping", path=path,
-                                  line=value.value[i].start_mark.line + 1)
-    return _Doc(text, root, data if data is not None else {}, key, value)
+    key = model.deployments
+    if key is not None and not key.written_here:
+        raise YamlEditError("'deployments' is an alias or merged in with '<<'; edit it by hand",
+                            path=path, line=key.key_mark[0])
+    return _Doc(model.text, root, model.data, key and key.key, key and key.value, model)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -496,8 +449,12 @@ def _as_loaded(value: Any) -> Any:
     return value
 
 
-def _strip_bom(text: str) -> tuple[str, str]:
-    return ("\ufeff", text[1:]) if text.startswith("\ufeff") else ("", text)
+def _start(text: str, path: object, doc: prefect_yaml.PrefectYaml | None) -> tuple[str, str, _Doc]:
+    """(BOM, text after it, loaded document): ``doc`` when given (loaded from ``text``)."""
+    bom, body = ("\ufeff", text[1:]) if text.startswith("\ufeff") else ("", text)
+    if doc is not None and doc.text != body:
+        raise ValueError("doc was not loaded from this text")
+    return bom, body, _load(body, path, doc)
 
 
 # -- edits ------------------------------------------------------------------------------------
@@ -530,15 +487,15 @@ def _flow_append(body: str, seq: Any, entries: list[dict], st: Style, path: obje
             + body[eol:])
 
 
-def insert_deployments(text: str, entries: list[dict], path: object = "prefect.yaml") -> str:
+def insert_deployments(text: str, entries: list[dict], path: object = "prefect.yaml",
+                       doc: prefect_yaml.PrefectYaml | None = None) -> str:
     """Append ``entries`` to the ``deployments`` list; only the inserted block is new.
 
     ``deployments: []`` and an explicit null are the only existing text that may change (that
     line becomes ``deployments:``); a missing ``deployments`` key is added at the end.
     """
     entries = _check_entries(entries)
-    bom, body = _strip_bom(text)
-    doc = _load(body, path)
+    bom, body, doc = _start(text, path, doc)
     old = list(doc.data.get("deployments") or [])
     seq = doc.value if isinstance(doc.value, yaml.SequenceNode) else None
     st = detect_style(body, doc.root, seq)
@@ -630,14 +587,14 @@ def _entry_span(body: str, seq: Any, i: int, removed: set[int], path: object) ->
     return start, end
 
 
-def remove_deployments(text: str, names: list[str], path: object = "prefect.yaml") -> str:
+def remove_deployments(text: str, names: list[str], path: object = "prefect.yaml",
+                       doc: prefect_yaml.PrefectYaml | None = None) -> str:
     """Remove the entries with these names; the rest of the file is untouched.
 
     When the list becomes empty it is written ``deployments: []``. Names not in the file
     are ignored (the caller reports them).
     """
-    bom, body = _strip_bom(text)
-    doc = _load(body, path)
+    bom, body, doc = _start(text, path, doc)
     old = list(doc.data.get("deployments") or [])
     seq = doc.value if isinstance(doc.value, yaml.SequenceNode) else None
     targets = [i for i, d in enumerate(old) if d.get("name") in set(names)]
@@ -677,29 +634,25 @@ def _replace_block_scalar(body: str, start: int, end: int, scalar: str) -> str:
 
 
 def replace_value(text: str, deployment: str | int, key: str, value: Any,
-                  path: object = "prefect.yaml") -> str:
+                  path: object = "prefect.yaml", doc: prefect_yaml.PrefectYaml | None = None) -> str:
     """Rewrite one scalar of one entry (by name or index), keeping its quoting style; a block
     scalar (``|``, ``>``) becomes a plain (or, when needed, quoted) scalar on its line."""
-    bom, body = _strip_bom(text)
-    doc = _load(body, path)
+    bom, body, doc = _start(text, path, doc)
     old = list(doc.data.get("deployments") or [])
     idx = deployment if isinstance(deployment, int) else next(
         (i for i, d in enumerate(old) if d.get("name") == deployment), None)
     if idx is None or not isinstance(doc.value, yaml.SequenceNode) or idx >= len(doc.value.value):
         raise YamlEditError(f"no deployment {deployment!r} in the file", path=path)
-    item = doc.value.value[idx]
-    # own keys only: the loader has already copied merged ("<<") pairs into item.value
-    pair = next(((k, v) for k, v in reversed(item.value) if isinstance(k, yaml.ScalarNode)
-                 and k.value == key and k.start_mark.index >= item.start_mark.index),
-                None) if isinstance(item, yaml.MappingNode) else None
-    if pair is None:
+    entry = doc.model.items[idx]
+    own = entry.own(key)
+    if own is None:
         raise YamlEditError(f"deployment {deployment!r} has no '{key}' of its own (merged or "
-                            "missing); edit it by hand", path=path, line=item.start_mark.line + 1)
-    node = pair[1]
-    if not isinstance(node, yaml.ScalarNode) or node.start_mark.index < pair[0].end_mark.index:
+                            "missing); edit it by hand", path=path, line=entry.line)
+    node = own.value
+    if not entry.editable(key):
         raise YamlEditError(f"'{key}' of {deployment!r} is not a plain value (alias or "
                             "collection); edit it by hand", path=path, line=node.start_mark.line + 1)
-    if _uses(doc.root, node) > 1:
+    if doc.model.uses(node) > 1:
         raise YamlEditError(f"'{key}' of {deployment!r} is anchored and used elsewhere through an "
                             "alias; edit it by hand", path=path, line=node.start_mark.line + 1)
     start, end = _content_start(body, node), node.end_mark.index

@@ -12,7 +12,6 @@ from scaffold.errors import ConfigError, UsageError
 from scaffold.repo import (
     ENV_ROOT,
     Repo,
-    compose,
     did_you_mean,
     find_root,
     parse_config,
@@ -248,8 +247,8 @@ def test_alias_and_merge_marks_point_into_the_entry(tmp_path):
     ("name: farm\ndeployments: farm__plant\n", 2, "is a string; it must be a list"),
     ("name: farm\ndeployments: 3\n", 2, "is a number; it must be a list"),
     ("name: farm\ndeployments: yes\n", 2, "is true/false; it must be a list"),
-    ("name: farm\ndeployments:\n- farm__plant\n", 3, "deployment #1 must be a mapping"),
-    ("name: farm\ndeployments:\n- name: a\n- [b]\n", 4, "deployment #2 must be a mapping"),
+    ("name: farm\ndeployments:\n- farm__plant\n", 3, "deployment #1 is a string; it must be a mapping"),
+    ("name: farm\ndeployments:\n- name: a\n- [b]\n", 4, "deployment #2 is a list; it must be a mapping"),
     ("- a\n- b\n", 1, "must be a mapping of keys"),
     ("just text\n", 1, "must be a mapping of keys"),
 ])
@@ -316,12 +315,6 @@ def test_read_text_is_exact(tmp_path):
     with pytest.raises(UsageError) as info:
         read_text(tmp_path / "missing.yaml")
     assert "cannot read" in str(info.value) and "\n" not in str(info.value)
-
-
-def test_compose_returns_nodes_and_data():
-    node, data = compose("a: [1, 2]\n")
-    assert data == {"a": [1, 2]} and node.value[0][0].value == "a"
-    assert compose("") == (None, None)
 
 
 def test_parse_config_directly():
@@ -411,31 +404,3 @@ def test_values_python_cannot_build_are_config_errors(tmp_path, text, line, word
     assert msg.startswith(f"{repo.config_path('farm')}:{line}: invalid value: ")
     assert words in msg and msg.endswith("quote it if it is text")
     assert "\n" not in msg and len(msg) < 400
-
-
-def test_compose_leaves_the_garbage_collector_as_it_was():
-    import gc
-
-    assert gc.isenabled()
-    compose("a: [1, 2]\n")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        compose("a: 1\n")
-        with pytest.raises(ConfigError):
-            compose("a: [\n")
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-    with pytest.raises(ConfigError):
-        compose("a: [\n")
-    assert gc.isenabled()
-
-
-def test_reads_use_libyaml_when_available():
-    import yaml
-
-    from scaffold import repo as repo_module
-
-    if yaml.__with_libyaml__:
-        assert "CParser" in [c.__name__ for c in repo_module._Loader.__mro__]

@@ -1,7 +1,7 @@
 """Parse one file into its summary: the only place that reads Python or YAML syntax.
 
 Flow files are summarized by ``scaffold.flowfile`` (stdlib ``ast``, shared with the
-generator); prefect.yaml with PyYAML's C loader via ``scaffold.repo.compose``. A file
+generator); prefect.yaml with ``scaffold.prefect_yaml.load`` (the one loader and shape check). A file
 that cannot be read or parsed gives a summary with an ``error`` instead of an exception.
 """
 
@@ -29,9 +29,7 @@ def summarize_flow(path: str, project: str, flow: str, data: bytes) -> FlowSumma
 
 
 def summarize_config(path: str, project: str, data: bytes) -> ConfigSummary:
-    import yaml
-
-    from scaffold.repo import _mapping_items, compose
+    from scaffold import prefect_yaml
 
     summary = ConfigSummary(path, project)
     text, error = decode(data)
@@ -40,70 +38,45 @@ def summarize_config(path: str, project: str, data: bytes) -> ConfigSummary:
         return summary
     summary.noqa = noqa.parse_yaml(text)
 
-    def pos(node: yaml.Node) -> Pos:
-        return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def fail(node: yaml.Node | None, message: str) -> ConfigSummary:
-        line, col = pos(node) if node is not None else (1, 1)
-        summary.error = FileError("yaml", line, col, message)
-        return summary
+    def pos(mark: tuple[int, int]) -> Pos:
+        return Pos(*mark)
 
     try:
-        root, value = compose(text, path)
+        doc = prefect_yaml.load(text, path)  # the one loader and shape check
     except UsageError as err:
-        summary.error = FileError("yaml", err.line or 1, 1, err.message)
+        summary.error = FileError("yaml", err.line or 1, getattr(err, "column", 1), err.message)
         return summary
-    except (RecursionError, MemoryError, ValueError) as err:
-        return fail(None, f"cannot read the YAML: {err}")
-    if root is None:
-        return summary  # an empty file: no name, no deployments (reported by the rules)
-    if not isinstance(root, yaml.MappingNode) or not isinstance(value, dict):
-        return fail(root, "prefect.yaml must be a mapping of keys (name, deployments, ...), "
-                          f"not a {type(value).__name__}")
-    deployments_node = None
-    for key, node in _mapping_items(root):
-        if isinstance(key, yaml.ScalarNode):
-            if key.value == "name":
-                summary.has_name, summary.name_pos = True, pos(node)
-                summary.name = _plain(value.get("name"))
-            elif key.value == "deployments":
-                deployments_node = node
-    items = value.get("deployments")
-    if items is None:
+    except (MemoryError, ValueError) as err:
+        summary.error = FileError("yaml", 1, 1, f"cannot read the YAML: {err}")
         return summary
-    if not isinstance(items, list) or not isinstance(deployments_node, yaml.SequenceNode):
-        return fail(deployments_node, "'deployments' must be a list of entries "
-                                      f"('- name: ...'), not a {type(items).__name__}")
-    for index, (item, node) in enumerate(zip(items, deployments_node.value)):
-        if not isinstance(item, dict) or not isinstance(node, yaml.MappingNode):
-            return fail(node, f"deployment #{index + 1} must be a mapping with 'name' and "
-                              f"'entrypoint', not a {type(item).__name__}")
-        pairs = {k.value: (k, v) for k, v in _mapping_items(node) if isinstance(k, yaml.ScalarNode)}
-        marks = {k: v for k, (_, v) in pairs.items()}
-        ep_key, ep_node = pairs.get("entrypoint", (None, None))
-        editable = (ep_key is not None and isinstance(ep_node, yaml.ScalarNode)
-                    and ep_key.start_mark.index >= node.start_mark.index
-                    and ep_node.start_mark.index >= ep_key.end_mark.index)
-        params = item.get("parameters")
-        params_node = marks.get("parameters")
+    name = doc.keys.get("name")
+    if name is not None:
+        summary.has_name, summary.name_pos = True, pos(name.value_mark)
+        summary.name = _plain(doc.data.get("name"))
+    for item in doc.items:
+        marks = item.keys
+        ep = marks.get("entrypoint")
+        params = item.data.get("parameters")
+        params_key = marks.get("parameters")
         keys: tuple = ()
         if params is None:
             params_kind = "none"
-        elif isinstance(params, dict) and isinstance(params_node, yaml.MappingNode):
+        elif isinstance(params, dict) and params_key is not None \
+                and params_key.value.id == "mapping":
             params_kind = "mapping"
-            keys = tuple((str(k.value), pos(k)) for k, _ in _mapping_items(params_node)
-                         if isinstance(k, yaml.ScalarNode))
+            keys = tuple((str(k.name), pos(k.key_mark))
+                         for k in prefect_yaml.pairs(params_key.value) if k.name is not None)
         else:
             params_kind = "other"
         summary.deployments.append(DeploymentSummary(
-            index=index, pos=pos(node),
-            name=_plain(item.get("name")),
-            name_pos=pos(marks["name"]) if "name" in marks else None,
-            entrypoint=_plain(item.get("entrypoint")),
-            entrypoint_pos=pos(marks["entrypoint"]) if "entrypoint" in marks else None,
+            index=item.index, pos=Pos(item.line, item.column),
+            name=_plain(item.data.get("name")),
+            name_pos=pos(marks["name"].value_mark) if "name" in marks else None,
+            entrypoint=_plain(item.data.get("entrypoint")),
+            entrypoint_pos=pos(ep.value_mark) if ep is not None else None,
             params_kind=params_kind, params=keys,
-            params_pos=pos(params_node) if params_node is not None else None,
-            entrypoint_editable=editable,
+            params_pos=pos(params_key.value_mark) if params_key is not None else None,
+            entrypoint_editable=item.editable("entrypoint"),
         ))
     return summary
 
