@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -23,23 +24,71 @@ def _list_rules() -> None:
     click.echo("\n[*] fixed by --fix   (*) fixed by --fix in most cases   docs: docs/rules.md")
 
 
+def _explain(code: str) -> None:
+    import inspect
+
+    from scaffold.errors import UsageError
+    from scaffold.lint.docs import FIX_LABEL
+    from scaffold.lint.rules import by_code
+    from scaffold.repo import did_you_mean
+
+    rules = by_code()
+    rule = rules.get(code.strip().upper())
+    if rule is None:
+        raise UsageError(f"unknown rule code {code!r}{did_you_mean(code.strip().upper(), list(rules))}; "
+                         "`cli lint --list-rules` lists the rules")
+    click.echo(f"{rule.code} {rule.name}: {rule.summary}. Fixable: {FIX_LABEL[rule.fixable]}.\n")
+    click.echo(inspect.cleandoc(rule.__doc__ or ""))
+    click.echo(f"\nExamples: docs/rules.md#{rule.code}")
+
+
+def _changed(root, ref: str, selected: list[str] | None) -> list[str]:
+    """Root-relative paths of the files changed since REF (within the PATH arguments)."""
+    from scaffold.changes import changed_paths
+
+    base = os.path.realpath(root)
+    out = []
+    for path in changed_paths(ref, root):
+        rel = os.path.relpath(os.path.realpath(path) if path.exists() else path, base)
+        if rel.startswith(".."):
+            continue
+        rel = rel.replace(os.sep, "/")
+        if selected is None or any(p == "" or rel == p or rel.startswith(p + "/")
+                                   for p in selected):
+            out.append(rel)
+    return sorted(out)
+
+
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(), metavar="[PATH]...")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left.")
 @click.option("--diff", is_flag=True, help="Show the fixes as a diff; write nothing.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="Output format (github: Actions annotations).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
+              default="text", show_default=True,
+              help="Output format (github: Actions annotations; sarif: SARIF 2.1.0).")
 @click.option("--select", multiple=True, metavar="CODES",
               help="Only these rules: codes or prefixes, comma-separated (PF,PD001); "
                    "replaces the configured selection.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
 @click.option("--show-source", is_flag=True, help="Show the source line of each finding.")
+@click.option("--statistics", is_flag=True,
+              help="Print the number of findings per code, most frequent first.")
+@click.option("--changed-since", "changed_since", metavar="REF",
+              help="Report findings only in files changed since the git revision REF "
+                   "(committed or not); uniqueness checks still see every project.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Report only findings not recorded in FILE (see --write-baseline).")
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
+              metavar="FILE", help="Record the findings in FILE and exit 0; with --baseline, "
+                                   "keep only its entries that still match (it only shrinks).")
+@click.option("--explain", metavar="CODE", help="Print the documentation of a rule and exit.")
 @click.option("--no-cache", is_flag=True, help="Parse every file again (ignore .cache/lint).")
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @click.pass_context
 def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt: str,
-         select: tuple[str, ...], ignore: tuple[str, ...], show_source: bool, no_cache: bool,
-         list_rules: bool) -> None:
+         select: tuple[str, ...], ignore: tuple[str, ...], show_source: bool, statistics: bool,
+         changed_since: str | None, baseline_file: str | None, write_baseline: str | None,
+         explain: str | None, no_cache: bool, list_rules: bool) -> None:
     """Check the naming conventions of PATH... (default: all of projects/).
 
     Prints one finding a line, `path:line:col: CODE message`, and a summary on stderr.
@@ -49,32 +98,89 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     if list_rules:
         _list_rules()
         return
+    if explain:
+        _explain(explain)
+        return
+    from pathlib import Path
+
+    from scaffold.errors import UsageError
+    from scaffold.lint import baseline as baseline_mod
     from scaffold.lint import config as config_mod
     from scaffold.lint.engine import Linter
-    from scaffold.lint.output import Reporter, summary_line, unified_diff
+    from scaffold.lint.output import Reporter, safe, summary_line, unified_diff
 
     root, config = config_mod.discover((ctx.obj or {}).get("root"))
-    linter = Linter(root, config, codes=_codes(config, select, ignore),
-                    paths=config_mod.resolve_paths(root, config.projects, paths), use_cache=not no_cache)
+    if write_baseline and (fix or diff):
+        raise UsageError("--write-baseline records findings; it does not go with --fix/--diff")
+    selected = config_mod.resolve_paths(root, config.projects, paths)
+    if changed_since:
+        selected = _changed(root, changed_since, selected)
+    codes = _codes(config, select, ignore)
+    linter = Linter(root, config, codes=codes, paths=selected, use_cache=not no_cache)
+    baseline_path = Path(baseline_file) if baseline_file else (
+        root / config.baseline if config.baseline and not write_baseline else None)
+    known = baseline_mod.load(baseline_path) if baseline_path else None
     reporter = Reporter(root)
+    outcome = None
     if fix or diff:
         outcome = linter.fix(write=not diff)
         result = outcome.after
-        if diff:
-            for path, (before, after) in sorted(outcome.changes.items()):
-                click.echo(unified_diff(path, before, after), nl=False)
-            left = len(result.findings)
-            click.echo(f"Would fix {outcome.fixed} of {len(outcome.before.findings)} findings "
-                       f"in {len(outcome.changes)} files; {left} would remain.", err=True)
-            ctx.exit(1 if outcome.changes or result.findings else 0)
-        if outcome.changes:
-            click.echo(f"Fixed {outcome.fixed} findings in {len(outcome.changes)} files.",
-                       err=True)
     else:
         result = linter.run()
-    out = reporter.render(result.findings, fmt, result.sources, show_source)
+    findings = result.findings
+    if write_baseline:
+        entries = baseline_mod.entries_of(findings)
+        if known is not None:  # prune: keep what still matches, add nothing
+            entries = entries & known
+        baseline_mod.write(Path(write_baseline), entries)
+        click.echo(f"Recorded {sum(entries.values())} findings in {write_baseline}; "
+                   f"`cli lint --baseline {write_baseline}` reports only new ones.", err=True)
+        return
+    stale: list = []
+    if known is not None:
+        comparison = baseline_mod.compare(
+            findings, known, lambda code, path: code in codes and linter._selected(path))
+        findings, stale = comparison.new, comparison.stale
+    if outcome is not None:
+        for finding, why in outcome.manual:
+            click.echo(f"{safe(reporter.display(finding.path))}:{finding.line}:{finding.col}: "
+                       f"{finding.code} not fixed, needs a manual fix: {safe(why)}", err=True)
+    if diff:
+        for path, (before, after) in sorted(outcome.changes.items()):
+            click.echo(unified_diff(path, before, after), nl=False)
+        click.echo(f"Would fix {outcome.fixed} of {len(outcome.before.findings)} findings "
+                   f"in {len(outcome.changes)} files; {len(findings)} would remain.", err=True)
+        ctx.exit(1 if outcome.changes or findings else 0)
+    if outcome is not None and outcome.changes:
+        click.echo(f"Fixed {outcome.fixed} findings in {len(outcome.changes)} files.", err=True)
+    if statistics:
+        from scaffold.lint.output import statistics as stats
+
+        out = stats(findings)
+    elif fmt == "sarif":
+        from scaffold.lint.output import sarif
+
+        out = sarif(findings, codes, root, linter.fix_edits(findings, result.sources)) + "\n"
+    else:
+        out = reporter.render(findings, fmt, result.sources, show_source)
     if out:  # `cli lint | head`: a reader that left is handled once, in scaffold.cli
         sys.stdout.write(out)
         sys.stdout.flush()
-    click.echo(summary_line(result.findings, result.files, result.projects), err=True)
-    ctx.exit(1 if result.findings else 0)
+    for (code, path, message), count in stale:
+        times = f" ({count} entries)" if count > 1 else ""
+        click.echo(f"{safe(str(baseline_path))}: stale entry{times}, fixed since recorded: "
+                   f"{code} {safe(path)}: {safe(message)}", err=True)
+    if stale:
+        click.echo(f"Drop the stale entries: cli lint --baseline {baseline_path} "
+                   f"--write-baseline {baseline_path}", err=True)
+    line = summary_line(findings, result.files, result.projects)
+    if known is not None:
+        line = line.rstrip(".") + f", {len(result.findings) - len(findings)} in the baseline."
+    if changed_since:
+        line = line.rstrip(".") + f"; {_n(len(selected), 'file')} changed since {changed_since}."
+    click.echo(line, err=True)
+    ctx.exit(1 if findings else 0)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

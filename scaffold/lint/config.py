@@ -7,6 +7,7 @@ Everything works without it. Keys::
     ignore = ["PF007"]
     extend-exclude = ["projects/legacy_*", "scratch.py"]   # globs, relative to the root
     projects = "projects"           # the projects folder
+    baseline = "lint-baseline.json" # report only findings not in it (cli lint --write-baseline)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from scaffold.errors import UsageError
 from scaffold.repo import DEFAULT_PROJECTS_DIR, find_root
 
-KEYS = ("select", "ignore", "extend-exclude", "projects")
+KEYS = ("select", "ignore", "extend-exclude", "projects", "baseline")
 SECTION = "[tool.scaffold.lint]"
 
 
@@ -30,6 +31,7 @@ class LintConfig:
     ignore: list[str] = field(default_factory=list)
     extend_exclude: list[str] = field(default_factory=list)
     projects: str = DEFAULT_PROJECTS_DIR
+    baseline: str | None = None  # relative to the root
     source: Path | None = None  # the pyproject.toml it came from
 
     def excluded(self, path: str) -> bool:
@@ -84,6 +86,12 @@ def parse_config(table: dict, path: Path) -> LintConfig:
                 raise UsageError(f"'projects' in {SECTION} must be a folder relative to the "
                                  f"repository root, like \"projects\"", path=path)
             config.projects = value.strip("/")
+            continue
+        if key == "baseline":
+            if not isinstance(value, str) or not value or os.path.isabs(value):
+                raise UsageError(f"'baseline' in {SECTION} must be a file relative to the "
+                                 f"repository root, like \"lint-baseline.json\"", path=path)
+            config.baseline = value
             continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise UsageError(f"{key!r} in {SECTION} must be a list of strings", path=path)

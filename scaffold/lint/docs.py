@@ -21,7 +21,8 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 FIX_LABEL = {"never": "no", "sometimes": "sometimes", "always": "yes"}
 GROUPS = [("PE", "Files that cannot be checked"), ("PL", "Project layout"),
           ("PF", "Flow files: `projects/<PROJECT>/flows/<FLOW>.py`"),
-          ("PD", "Deployments: `projects/<PROJECT>/prefect.yaml`")]
+          ("PD", "Deployments: `projects/<PROJECT>/prefect.yaml`"),
+          ("PN", "Suppression comments")]
 
 HEADER = """\
 # Lint rules

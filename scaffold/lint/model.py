@@ -177,8 +177,8 @@ class Rule:
 
     A rule overrides ``check_flow`` / ``check_config`` (one file: run in the parsing pass and
     cached with the summary) or ``check_repo`` (cross-file: run on the index every time).
-    A fixable rule attaches fix data to its findings and overrides ``fix_python`` or
-    ``fix_yaml``.
+    A fixable rule attaches a typed fix (``Fix``) to its findings and overrides
+    ``fix_python``, ``fix_yaml`` or ``fix_text``.
     """
 
     code: ClassVar[str]
@@ -207,9 +207,19 @@ class Rule:
     def check_repo(self, index: Index) -> Iterable[Finding]:
         return ()
 
+    def check_noqa(self, path: str, text: str, directives: dict[int, frozenset[str] | None],
+                   used: dict[int, set[str]], known: set[str]) -> Iterable[Finding]:
+        """Run once all other findings are known: the noqa directives of one file and what
+        each suppressed (``known``: every rule code)."""
+        return ()
+
     def fix_python(self, module: libcst.Module, finding: Finding) -> libcst.Module | None:
         """The module with this finding fixed, or None when it cannot be fixed safely."""
         return None
 
     def fix_yaml(self, text: str, finding: Finding) -> str | None:
+        return None
+
+    def fix_text(self, text: str, finding: Finding) -> str | None:
+        """A fix that edits the text of any file (applied before fix_python / fix_yaml)."""
         return None

@@ -101,3 +101,67 @@ def suppressed(noqa: Noqa, line: int, code: str) -> bool:
         return False
     codes = noqa[line]
     return codes is None or code in codes
+
+
+_SPLIT = re.compile(r"(\r\n|[\r\n\x85\u2028\u2029])")
+
+
+def comment_column(text: str, line: int, yaml: bool) -> int | None:
+    """0-based column (characters, BOM excluded) of the noqa comment on ``line`` (in YAML, of
+    its directive): a '#' of a real comment, not one inside a string or a YAML value."""
+    body = text.removeprefix("\ufeff")
+    if yaml:
+        lines = _YAML_LINES.split(body)
+        if not 1 <= line <= len(lines):
+            return None
+        row = lines[line - 1]
+        candidates = [(line - 1, m.start(), row[m.start():]) for m in _NOQA.finditer(row)
+                      if m.start() == 0 or row[m.start() - 1] in " \t"]
+        kept = _outside_tokens(body, candidates) if candidates else []
+        if not kept:
+            return None
+        return kept[0][1]
+    readline = io.StringIO(body, newline=None).readline
+    try:
+        for token in tokenize.generate_tokens(readline):
+            if token.type == tokenize.COMMENT and token.start[0] == line \
+                    and _NOQA.search(token.string):
+                return token.start[1]
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return None
+
+
+def remove(text: str, line: int, codes: frozenset[str] | None, yaml: bool) -> str | None:
+    """``text`` with ``codes`` taken out of the noqa directive on ``line`` (the whole
+    directive when ``codes`` is None or none of its codes is left; the whole comment when
+    nothing else is in it). None when there is no such directive."""
+    col = comment_column(text, line, yaml)
+    if col is None:
+        return None
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    parts = _SPLIT.split(text[len(bom):])  # [line, sep, line, sep, ...]
+    row = parts[2 * (line - 1)]
+    code, comment = row[:col], row[col:]
+    kept: list[str] = []
+    last = 0
+    for match in _NOQA.finditer(comment):
+        listed = match.group("codes")
+        kept.append(comment[last:match.start()])
+        last = match.end()
+        if listed is not None and codes is not None:
+            left = [c for c in _CODE.findall(listed) if c.upper() not in codes]
+            if left:
+                kept.append(f"# noqa: {', '.join(left)}")
+        elif listed is not None or codes is not None:
+            kept.append(match.group(0))  # not the directive to remove
+    kept.append(comment[last:])
+    rest = "".join(kept).strip()
+    new_comment = "" if rest in ("", "#") else "".join(kept).rstrip()
+    if new_comment and not new_comment.startswith("#"):
+        new_comment = "# " + new_comment.lstrip()
+    new_row = (code + new_comment) if new_comment else code.rstrip()
+    if new_row == row:
+        return None
+    parts[2 * (line - 1)] = new_row
+    return bom + "".join(parts)

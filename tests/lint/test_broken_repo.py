@@ -19,7 +19,7 @@ def test_every_violation_is_found_exactly(broken: Path) -> None:
     assert run.exit_code == 1
     expected = (FIXTURES / "broken.expected").read_text()
     assert run.stdout == expected
-    assert run.stderr.strip().endswith("Found 24 findings in 12 files (3 fixable with --fix).")
+    assert run.stderr.strip().endswith("Found 25 findings in 12 files (4 fixable with --fix).")
 
 
 def test_the_fixture_breaks_every_rule(broken: Path) -> None:
@@ -37,9 +37,9 @@ def test_fix_changes_exactly_the_fixable_parts(broken: Path) -> None:
     assert changed == set(golden)
     for path, content in golden.items():
         assert after[path] == content, path
-    assert "Fixed 3 findings in 2 files." in run.stderr
+    assert "Fixed 4 findings in 2 files." in run.stderr
     left = {line.split(" ")[1] for line in run.stdout.splitlines()}
-    assert not left & {"PF003", "PF004", "PF005"}
+    assert not left & {"PF003", "PF004", "PF005", "PN001"}
     # idempotent: a second run changes no byte and reports the same
     again = lint(broken, "--fix")
     assert _tree(broken) == after

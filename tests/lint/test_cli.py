@@ -70,8 +70,8 @@ def test_select_and_ignore_take_codes_and_prefixes(broken: Path) -> None:
     assert codes("--select", "PF004") == {"PF004"}
     assert codes("--select", "PE,PL") == {"PE001", "PE002", "PE003", "PL001", "PL002", "PL003"}
     assert codes("--select", "PL", "--select", "PE001") == {"PE001", "PL001", "PL002", "PL003"}
-    assert codes("--ignore", "PD,PF,PE") == {"PL001", "PL002", "PL003"}
-    assert codes("--select", "ALL", "--ignore", "PD00,PF,PL,PE002,PE003") == {"PE001"}
+    assert codes("--ignore", "PD,PF,PE,PN") == {"PL001", "PL002", "PL003"}
+    assert codes("--select", "ALL", "--ignore", "PD00,PF,PL,PN,PE002,PE003") == {"PE001"}
 
 
 def test_paths_limit_the_report_but_uniqueness_sees_everything(broken: Path) -> None:
@@ -103,8 +103,8 @@ def test_json_format(broken: Path) -> None:
 def test_github_format_is_actions_annotations(broken: Path) -> None:
     run = lint(broken, "--format", "github", cwd=broken / "projects")
     lines = run.stdout.splitlines()
-    assert len(lines) == 24
-    pattern = re.compile(r"::error file=[^,:]+,line=\d+,col=\d+::P[EFLD]\d{3} .+")
+    assert len(lines) == 25
+    pattern = re.compile(r"::error file=[^,:]+,line=\d+,col=\d+::P[EFLDN]\d{3} .+")
     assert all(pattern.fullmatch(line) for line in lines), lines
     # paths from the repository root (what GitHub expects), not from the current folder
     assert "::error file=projects/farm/flows/harvest.py,line=11,col=5::PF003 main flow function " \

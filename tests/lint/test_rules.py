@@ -51,7 +51,8 @@ def test_every_rule_has_examples_and_a_ruff_style_docstring() -> None:
         has_fixed = any(e.fixed for e in rule.INVALID)
         assert has_fixed == (rule.fixable != "never"), rule.code
         overrides_fix = (rule.fix_python is not Rule.fix_python
-                         or rule.fix_yaml is not Rule.fix_yaml)
+                         or rule.fix_yaml is not Rule.fix_yaml
+                         or rule.fix_text is not Rule.fix_text)
         assert overrides_fix == (rule.fixable != "never"), rule.code
 
 
@@ -60,7 +61,7 @@ def test_codes_and_names_are_unique_and_stable_in_form() -> None:
     names = [r.name for r in RULES]
     assert len(set(codes)) == len(codes) and len(set(names)) == len(names)
     for rule in RULES:
-        assert re.fullmatch(r"P[EFLD]\d{3}", rule.code), rule.code
+        assert re.fullmatch(r"P[EFLDN]\d{3}", rule.code), rule.code
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name), rule.name
         module = rule.__module__.rsplit(".", 1)[1]
         assert module == f"{rule.code.lower()}_{rule.name.replace('-', '_')}", module
@@ -78,7 +79,7 @@ def test_the_documented_codes_never_change() -> None:
         "PD001": "project-name-mismatch", "PD002": "invalid-deployment-name",
         "PD003": "duplicate-deployment-name", "PD004": "invalid-entrypoint",
         "PD005": "entrypoint-not-found", "PD006": "missing-deployment-suffix",
-        "PD007": "unknown-parameter",
+        "PD007": "unknown-parameter", "PN001": "unused-noqa",
     }
 
 

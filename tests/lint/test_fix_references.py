@@ -1,0 +1,150 @@
+"""--fix never leaves the repository broken (issue 10 §7): renames follow every reference or
+are refused, flow names other code uses are not changed, links are not written through, and
+the summary after --fix is what a fresh run reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lint_helpers import clean_project, lint, write_files
+
+REPORT = '''"""report: the main flow is misnamed."""
+from prefect import flow, task
+
+
+@task
+def render_task(day: str) -> str:
+    return day
+
+
+@flow(name="farm__report_flow")
+def make_report(day: str = "today") -> str:
+    return render_task(day)
+'''
+WEEKLY = '''"""weekly: reuses the report flow."""
+from prefect import flow, task
+
+from report import make_report
+
+
+@task
+def week_task() -> list[str]:
+    return ["mon", "tue"]
+
+
+@flow(name="farm__weekly_flow")
+def weekly_flow() -> list[str]:
+    return [make_report(day) for day in week_task()]
+'''
+CONFIG = '''name: farm
+deployments:
+  - name: farm__report
+    entrypoint: flows/report.py:make_report
+  - name: farm__weekly
+    entrypoint: flows/weekly.py:weekly_flow
+'''
+
+
+def _repo(root: Path, **extra: str) -> Path:
+    return write_files(root, {"projects/farm/flows/report.py": REPORT,
+                              "projects/farm/flows/weekly.py": WEEKLY,
+                              "projects/farm/prefect.yaml": CONFIG, **extra})
+
+
+def _imports(flows: Path, module: str) -> subprocess.CompletedProcess:
+    """Import the module as Prefect loads a flow: its folder first on sys.path. A stand-in
+    `prefect` package (flow/task decorators that return the function) keeps this fast."""
+    stub = flows.parent.parent.parent.parent / "stub"
+    (stub / "prefect").mkdir(parents=True, exist_ok=True)
+    (stub / "prefect" / "__init__.py").write_text(
+        "def flow(f=None, **kw):\n    return f if f else (lambda g: g)\n\ntask = flow\n")
+    env = {**os.environ, "PYTHONPATH": f"{flows}{os.pathsep}{stub}"}
+    return subprocess.run([sys.executable, "-c", f"import {module}"], env=env, cwd=flows,
+                          capture_output=True, text=True)
+
+
+def test_a_rename_updates_the_imports_of_other_files(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo")
+    flows = root / "projects/farm/flows"
+    assert _imports(flows, "weekly").returncode == 0
+    run = lint(root, "--fix")
+    assert "def report_flow(" in (flows / "report.py").read_text()
+    weekly = (flows / "weekly.py").read_text()
+    assert "from report import report_flow as make_report" in weekly
+    assert _imports(flows, "weekly").returncode == 0, _imports(flows, "weekly").stderr
+    assert "entrypoint: flows/report.py:report_flow" in (flows.parent / "prefect.yaml").read_text()
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert lint(root).stderr == run.stderr.splitlines()[-1] + "\n"  # what a fresh run says
+
+
+def test_attribute_uses_are_renamed(tmp_path: Path) -> None:
+    weekly = WEEKLY.replace("from report import make_report", "import report as rp").replace(
+        "make_report(day)", "rp.make_report(day)")
+    root = _repo(tmp_path / "repo", **{"projects/farm/flows/weekly.py": weekly,
+                                       "projects/farm/scripts/adhoc.py":
+                                       "from flows import report\n\nreport.make_report()\n"})
+    lint(root, "--fix")
+    assert "rp.report_flow(day)" in (root / "projects/farm/flows/weekly.py").read_text()
+    assert "report.report_flow()" in (root / "projects/farm/scripts/adhoc.py").read_text()
+    assert _imports(root / "projects/farm/flows", "weekly").returncode == 0
+
+
+def test_a_reference_it_cannot_follow_makes_it_a_manual_fix(tmp_path: Path) -> None:
+    weekly = WEEKLY.replace("from report import make_report",
+                            "import report\n\nmake_report = getattr(report, 'make_report')")
+    root = _repo(tmp_path / "repo", **{"projects/farm/flows/weekly.py": weekly})
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    run = lint(root, "--fix")
+    assert run.exit_code == 1
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before  # nothing renamed
+    assert "PF003 not fixed, needs a manual fix: projects/farm/flows/weekly.py refers to " \
+           "'make_report' in a way --fix cannot follow" in run.stderr
+    assert "PF003" in run.stdout and "fixable" not in run.stderr.splitlines()[-1]
+    assert _imports(root / "projects/farm/flows", "weekly").returncode == 0
+
+
+def test_a_flow_name_other_code_uses_is_not_changed(tmp_path: Path) -> None:
+    report = REPORT.replace('name="farm__report_flow"', 'name="farm_report"').replace(
+        "def make_report", "def report_flow")
+    config = CONFIG.replace("make_report", "report_flow")
+    trigger = ('from prefect.deployments import run_deployment\n\n'
+               'run_deployment("farm_report/farm__report")\n')
+    root = _repo(tmp_path / "repo", **{"projects/farm/flows/report.py": report,
+                                       "projects/farm/prefect.yaml": config,
+                                       "scripts/trigger.py": trigger})
+    run = lint(root, "--fix", "--select", "PF005")
+    assert "farm_report" in (root / "projects/farm/flows/report.py").read_text()
+    assert "the flow name 'farm_report' is used in scripts/trigger.py" in run.stderr
+    assert run.exit_code == 1
+
+
+def test_fix_does_not_write_through_a_symlink(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text(clean_project()["projects/farm/flows/harvest.py"].replace(
+        '@flow(name="farm__harvest_flow")', "@flow"))
+    root = write_files(tmp_path / "repo", clean_project())
+    link = root / "projects/farm/flows/harvest.py"
+    link.unlink()
+    link.symlink_to(outside)
+    before = outside.read_bytes()
+    run = lint(root, "--fix")
+    assert outside.read_bytes() == before and link.is_symlink()
+    assert "is a symbolic link" in run.stderr and run.exit_code == 1
+    assert "PF004" in run.stdout
+
+
+def test_the_summary_after_fix_is_a_fresh_runs(broken: Path) -> None:
+    run = lint(broken, "--fix")
+    fresh = lint(broken)
+    assert run.stdout == fresh.stdout
+    assert run.stderr.splitlines()[-1] == fresh.stderr.splitlines()[-1]
+
+
+def test_fixable_in_the_summary_is_what_fix_fixes(broken: Path) -> None:
+    plain = lint(broken).stderr
+    diff = lint(broken, "--diff").stderr
+    fixable = int(plain.rsplit("(", 1)[1].split()[0])
+    assert f"Would fix {fixable} of " in diff, (plain, diff)
