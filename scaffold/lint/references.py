@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,14 +186,24 @@ def literal_users(root: Path, files: list[str], value: str, skip: str,
         data = _read(root, path, overlay)
         if data is None or needle not in data:
             continue
-        if path.endswith(".py") and _only_declares(data, value):
+        if path.endswith(".py"):
+            if _only_declares(data, value):
+                continue
+        elif not _word(value).search(data.decode("utf-8", "replace")):
             continue
         found.append(path)
     return found
 
 
+def _word(value: str) -> re.Pattern[str]:
+    """``value`` as a name of its own: not part of a longer name, a path or an entrypoint
+    (``flows/harvest.py:harvest``); followed by ``/`` it is ``flow/deployment``."""
+    return re.compile(rf"(?<![\w./:-]){re.escape(value)}(?![\w.:-])")
+
+
 def _only_declares(data: bytes, value: str) -> bool:
-    """The only strings holding ``value`` are ``name=`` arguments of decorators."""
+    """No string is ``value`` (or ``value/...``, a ``flow/deployment`` name) other than
+    ``name=`` arguments of decorators."""
     try:
         tree = ast.parse(data.decode("utf-8").removeprefix("\ufeff"))
     except (UnicodeDecodeError, SyntaxError, ValueError):
@@ -202,5 +213,6 @@ def _only_declares(data: bytes, value: str) -> bool:
                 for deco in node.decorator_list if isinstance(deco, ast.Call)
                 for kw in deco.keywords if kw.arg == "name"}
     holders = [n for n in ast.walk(tree) if isinstance(n, ast.Constant)
-               and isinstance(n.value, str) and value in n.value]
+               and isinstance(n.value, str)
+               and (n.value == value or n.value.startswith(value + "/"))]
     return all(id(n) in declared for n in holders)

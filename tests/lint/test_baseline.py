@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from lint_helpers import clean_project, lint, write_files
+
+from tests.helpers.lint import clean_project, lint, write_files
 
 FLOW = "projects/farm/flows/harvest.py"
 CONFIG = "projects/farm/prefect.yaml"
