@@ -143,13 +143,34 @@ def _content_start(text: str, node: Any) -> int:
     return start + (props.end() if props else 0)
 
 
+_DASH_LINE = re.compile(r"[ \t]*(-)[ \t]*(?:#.*)?\r?\Z")  # "- # base metadata"
+_EMPTY_LINE = re.compile(r"[ \t]*(?:#.*)?\r?\Z")  # blank or only a comment
+
+
 def _dash_index(text: str, item: Any) -> int:
-    """Index of the '-' that introduces a block sequence item."""
-    i = item.start_mark.index - 1
-    while i >= 0 and text[i] in " \t\r\n":
+    """Index of the '-' that introduces a block sequence item.
+
+    The item may start on the dash line (``- name: x``) or below it: Prefect's own recipes
+    write ``- # base metadata`` and the keys on the next lines, and a dash may stand alone,
+    with comment or blank lines before the first key.
+    """
+    start = item.start_mark.index
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
         i -= 1
     if i >= 0 and text[i] == "-":
         return i
+    if i < 0 or text[i] == "\n":  # the item starts its line: look at the lines above it
+        end = _line_start(text, start)
+        while end > 0:
+            begin = _line_start(text, end - 1)
+            line = text[begin:end - 1]
+            dash = _DASH_LINE.match(line)
+            if dash:
+                return begin + dash.start(1)
+            if not _EMPTY_LINE.match(line):
+                break
+            end = begin
     raise YamlEditError("unexpected layout of a sequence item", line=item.start_mark.line + 1)
 
 
@@ -218,8 +239,8 @@ def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
         dash_col = dash - text.rfind("\n", 0, dash) - 1
         st.seq_offset = max(0, dash_col - key.start_mark.column)
         first = seq.value[0]
-        if (isinstance(first, yaml.MappingNode) and not first.flow_style
-                and first.start_mark.line == text.count("\n", 0, dash)):
+        if isinstance(first, yaml.MappingNode) and not first.flow_style:
+            # the keys' column, also when they start below "- # comment"
             st.item_indent = max(2, first.start_mark.column - dash_col)
     # a list inside an entry (tags, schedules) may be indented differently
     nested = next((pair for item in sample for pair in _block_seqs(item)), None)
@@ -269,10 +290,6 @@ def detect_style(text: str, root: Any, deployments: Any | None) -> Style:
 
 
 # -- rendering --------------------------------------------------------------------------------
-
-
-def _is_block(value: Any) -> bool:
-    return isinstance(value, dict | list) and bool(value)
 
 
 def _inline(value: Any, quote: str) -> str:
@@ -578,12 +595,15 @@ def _entry_span(body: str, seq: Any, i: int, removed: set[int], path: object) ->
     else:
         bound = seq.end_mark.index
     end = _item_end(body, item, bound, dash - start)
-    # blank-line separated items: take the blank line after the item with it
+    # blank-line separated items: take the blank line after the item with it (also after
+    # the first item, so that no blank line is left under "deployments:")
     prev_blank = start == 0 or not body[_line_start(body, start - 1):start].strip()
-    if prev_blank and end < len(body):
+    if (prev_blank or i + 1 < len(items)) and end < len(body):
         nxt = _line_end(body, end)
         if not body[end:nxt].strip():
-            end = nxt
+            return start, nxt
+    if prev_blank and start > 0 and i + 1 == len(items) and i - 1 not in removed:
+        start = _line_start(body, start - 1)  # the last one: the blank line above it goes too
     return start, end
 
 
