@@ -1,5 +1,9 @@
 # One image for the Prefect server, the process worker and the `cli` container (docker-compose.yml).
-FROM python:3.11-slim
+# The base image is a build argument (docker-compose.yml passes PYTHON_IMAGE from .env): the
+# default is the official image; the Docker test tier passes a stand-in built from Debian's
+# packages on machines without an image registry (docs/ops.md).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -27,11 +31,14 @@ RUN pip install --no-deps -e . \
     && python -c "import importlib.metadata as m, sys; v = m.version('prefect'); sys.exit(0 if v == '${PREFECT_VERSION}' else 'prefect ' + v + ' installed, ${PREFECT_VERSION} expected')"
 
 # Not root. USER_UID/USER_GID (from .env, see docker-compose.yml) match the host user so files
-# written into the mounted repository belong to them.
+# written into the mounted repository belong to them. --non-unique: the host's ids may already
+# name someone in the image (gid 20 is macOS's staff and Debian's dialout; 100 is users; 0 when
+# the host user is root), and the build must not fail on that.
 ARG USER_UID=1000
 ARG USER_GID=1000
-RUN groupadd --gid "${USER_GID}" prefect \
-    && useradd --uid "${USER_UID}" --gid "${USER_GID}" --create-home --shell /bin/bash prefect
+RUN groupadd --non-unique --gid "${USER_GID}" prefect \
+    && useradd --non-unique --uid "${USER_UID}" --gid "${USER_GID}" --create-home \
+        --shell /bin/bash prefect
 USER prefect
 # The server copies the dashboard's files on start; by default into site-packages, which this
 # user cannot write: a folder of its own instead.

@@ -96,15 +96,25 @@ def test_forced_local_mode_and_a_bad_mode(repo):
 
 FAKE_DOCKER = textwrap.dedent("""\
     #!/usr/bin/env bash
-    # Stand-in for the docker client: answers `compose ... ps` from $FAKE_PS and records the
-    # argv of `compose ... exec`, exiting with $FAKE_EXIT like the command in the container.
-    printf '%s\\0' "$@" > "$FAKE_LOG.$(date +%s%N)"
-    for arg in "$@"; do
-        case "$arg" in
-            ps) [ -n "$FAKE_PS" ] && echo "$FAKE_PS"; exit 0 ;;
-            exec) if [ -t 1 ]; then echo tty-out; fi; exit "$FAKE_EXIT" ;;
-        esac
-    done
+    # Stand-in for the docker client (and, as docker-compose, for Compose v1): records its argv
+    # and the folder it runs in, answers `compose version` unless $FAKE_NO_V2, `ps -q` from
+    # $FAKE_PS, `inspect` with $FAKE_RUNNING, and `exec` with $FAKE_EXIT like the command in the
+    # container.
+    log="$FAKE_LOG.$(date +%s%N)"
+    printf '%s\\0' "$(basename "$0")" "$PWD" "$@" > "$log"
+    args=("$@")
+    [ "$(basename "$0")" = docker-compose ] && args=(compose "$@")
+    case "${args[0]}" in
+        inspect) echo "$FAKE_RUNNING"; exit 0 ;;
+        compose)
+            [ "${args[1]}" = version ] && { [ -n "${FAKE_NO_V2:-}" ] && exit 1; exit 0; }
+            for arg in "${args[@]}"; do
+                case "$arg" in
+                    ps) [ -n "$FAKE_PS" ] && echo "$FAKE_PS"; exit 0 ;;
+                    exec) if [ -t 1 ]; then echo tty-out; fi; exit "$FAKE_EXIT" ;;
+                esac
+            done ;;
+    esac
     exit 1
 """)
 
@@ -118,18 +128,19 @@ def fake_docker(tmp_path: Path):
     docker.chmod(0o755)
     log = tmp_path / "docker-calls"
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-           "FAKE_LOG": str(log), "FAKE_PS": "3f2a9c", "FAKE_EXIT": "0"}
+           "FAKE_LOG": str(log), "FAKE_PS": "3f2a9c", "FAKE_RUNNING": "true", "FAKE_EXIT": "0"}
 
     def calls() -> list[list[str]]:
+        """Each call as [program, folder, *argv], `compose version` probes left out."""
         files = sorted(tmp_path.glob("docker-calls.*"))
-        return [f.read_bytes().decode().split("\0")[:-1] for f in files]
+        out = [f.read_bytes().decode().split("\0")[:-1] for f in files]
+        return [c for c in out if c[2:4] != ["compose", "version"]]
 
     return env, calls
 
 
-def _compose_prefix() -> list[str]:
-    return ["compose", "--project-directory", str(REPO.resolve()),
-            "-f", str(REPO.resolve() / "docker-compose.yml")]
+ROOT = str(REPO.resolve())
+V2 = ["docker", ROOT, "compose"]  # `docker compose`, run in the repository's root
 
 
 def test_runs_in_the_container_when_the_stack_is_up(fake_docker):
@@ -137,10 +148,13 @@ def test_runs_in_the_container_when_the_stack_is_up(fake_docker):
     args = ["prefect", "deploy", "-d", "farm__harvest", "--pause", "with space", "", "a'b\"c"]
     result = run(args, cwd=REPO, env=env)
     assert result.returncode == 0, result.stderr
-    ps, exec_ = calls()
-    assert ps == [*_compose_prefix(), "ps", "--status", "running", "--quiet", "prefect-cli"]
+    ps, inspect, exec_ = calls()
+    # Compose in the repository's root, no -f: it reads docker-compose.yml, an override file
+    # and .env (COMPOSE_FILE, COMPOSE_PROJECT_NAME) as `docker compose` typed there would.
+    assert ps == [*V2, "ps", "-q", "prefect-cli"]
+    assert inspect[2:] == ["inspect", "-f", "{{.State.Running}}", "3f2a9c"]
     # Not a terminal: -T, the repository's mount as working dir, the arguments untouched.
-    assert exec_ == [*_compose_prefix(), "exec", "-T", "-w", "/app", "prefect-cli", "cli", *args]
+    assert exec_ == [*V2, "exec", "-T", "-w", "/app", "prefect-cli", "cli", *args]
 
 
 def test_container_exit_code_is_returned(fake_docker):
@@ -161,7 +175,44 @@ def test_stack_down_falls_back_to_local(fake_docker, repo):
     env["FAKE_PS"] = ""  # compose answers, but prefect-cli is not running
     result = run(["--version"], cwd=repo, env=env)
     assert result.returncode == 0 and result.stdout.strip() == "cli, version 0.1.0"
-    assert [c[len(_compose_prefix())] for c in calls()] == ["ps"]
+    assert [c[3] for c in calls()] == ["ps"]
+
+
+def test_a_stopped_container_falls_back_to_local(fake_docker, repo):
+    # Compose v1 lists stopped containers in `ps -q` too: the engine decides.
+    env, calls = fake_docker
+    env["FAKE_RUNNING"] = "false"
+    result = run(["--version"], cwd=repo, env=env)
+    assert result.returncode == 0 and result.stdout.strip() == "cli, version 0.1.0"
+    assert [c[2] for c in calls()] == ["compose", "inspect"]
+
+
+def test_compose_v1_when_there_is_no_v2_plugin(fake_docker, tmp_path):
+    # Debian packages only Compose v1 (`docker-compose`): the same calls through it.
+    env, calls = fake_docker
+    env["FAKE_NO_V2"] = "1"
+    (tmp_path / "bin" / "docker-compose").symlink_to(tmp_path / "bin" / "docker")
+    result = run(["status"], cwd=REPO / "projects", env=env)
+    assert result.returncode == 0, result.stderr
+    ps, _inspect, exec_ = calls()
+    assert ps == ["docker-compose", ROOT, "ps", "-q", "prefect-cli"]
+    assert exec_ == ["docker-compose", ROOT, "exec", "-T", "-w", "/app/projects", "prefect-cli",
+                     "cli", "status"]
+
+
+def test_forced_docker_mode_without_compose_says_so(fake_docker, repo, tmp_path):
+    env, calls = fake_docker
+    # A PATH with the stand-in docker and the few tools the scripts use, so that a real
+    # docker-compose on this machine is not found.
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("bash", "env", "dirname", "basename", "date", "head"):
+        (tools / name).symlink_to(shutil.which(name))
+    env.update(FAKE_NO_V2="1", SCAFFOLD_CLI="docker", PATH=f"{tmp_path / 'bin'}:{tools}")
+    result = run(["status"], cwd=repo, env=env)
+    assert result.returncode == 2
+    assert "neither 'docker compose' nor 'docker-compose' works here" in result.stderr
+    assert calls() == []
 
 
 def test_terminal_gets_a_tty(fake_docker):
@@ -180,8 +231,7 @@ def test_terminal_gets_a_tty(fake_docker):
         pass  # EIO once the terminal side is closed
     os.close(controller)
     assert proc.returncode == 0
-    assert calls()[-1][len(_compose_prefix()):] == ["exec", "-w", "/app", "prefect-cli", "cli",
-                                                    "status"]
+    assert calls()[-1] == [*V2, "exec", "-w", "/app", "prefect-cli", "cli", "status"]
     assert b"tty-out" in output
 
 
@@ -189,7 +239,7 @@ def test_forced_docker_mode_does_not_fall_back(fake_docker, repo):
     env, calls = fake_docker
     env.update(FAKE_PS="", SCAFFOLD_CLI="docker", FAKE_EXIT="1")
     assert run(["--version"], cwd=repo, env=env).returncode == 1
-    assert [c[len(_compose_prefix())] for c in calls()] == ["exec"]
+    assert [c[3] for c in calls()] == ["exec"]
 
 
 def test_script_is_executable_and_valid_bash():
