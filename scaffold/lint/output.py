@@ -17,6 +17,7 @@ from scaffold.lint.model import Finding
 from scaffold.lint.rules import by_code
 
 _LINES = re.compile(r"\r\n|\r|\n")
+CRLF = "\r\n"
 
 
 class Reporter:
@@ -55,16 +56,18 @@ class Reporter:
 
     def github(self, f: Finding) -> str:
         """A GitHub Actions workflow command; paths relative to the repository root."""
-        return (f"::error file={_gh_property(f.path)},line={f.line},col={f.col}::"
-                f"{_gh_data(f'{f.code} {f.message}')}")
+        # \r and \n are the workflow command's own escapes (%0D, %0A); other controls are
+        # escaped as in text output
+        return (f"::error file={_gh_property(safe(f.path, CRLF))},line={f.line},col={f.col}::"
+                f"{_gh_data(safe(f'{f.code} {f.message}', CRLF))}")
 
 
-def safe(text: str) -> str:
-    """``text`` with every non-printable character escaped (newlines, ESC, bidi controls)."""
+def safe(text: str, keep: str = "") -> str:
+    """``text`` with every non-printable character escaped (newlines, ESC, bidi controls),
+    except those in ``keep``."""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() or ch == " " else
-                   ascii(ch)[1:-1] for ch in text)
+    return "".join(ch if ch.isprintable() or ch in keep else ascii(ch)[1:-1] for ch in text)
 
 
 def statistics(findings: list[Finding]) -> str:

@@ -196,9 +196,11 @@ def literal_users(root: Path, files: list[str], value: str, skip: str,
 
 
 def _word(value: str) -> re.Pattern[str]:
-    """``value`` as a name of its own: not part of a longer name, a path or an entrypoint
-    (``flows/harvest.py:harvest``); followed by ``/`` it is ``flow/deployment``."""
-    return re.compile(rf"(?<![\w./:-]){re.escape(value)}(?![\w.:-])")
+    """``value`` used as a flow name in text: quoted on its own (``"farm__harvest_flow"``) or
+    as the flow part of ``flow/deployment``; not a part of a longer name, a path, an
+    entrypoint or a plain YAML value (``name: harvest`` names a deployment)."""
+    v = re.escape(value)
+    return re.compile(rf"(?<![\w./:-]){v}/|[\"']{v}[\"']")
 
 
 def _only_declares(data: bytes, value: str) -> bool:
