@@ -1,4 +1,9 @@
-"""Shared fixtures. Every test runs with a private PREFECT_HOME and analytics off."""
+"""Shared fixtures. Every test runs with a private PREFECT_HOME and analytics off.
+
+Fixture names say what they are: ``*_repo`` is the root folder (a Path) of a repository on disk
+(``scratch_repo`` empty, ``clean_repo`` one clean project, ``harvest_repo`` one generated flow,
+``base_repo`` committed in git), ``*_model`` is a ``scaffold.repo.Repo``. One name, one meaning.
+"""
 
 from __future__ import annotations
 

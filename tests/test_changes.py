@@ -58,7 +58,7 @@ def flow(name: str, imports: str = "") -> str:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def base_repo(tmp_path: Path) -> Path:
     """Two projects, a shared helper chain in `farm`, committed; HEAD is the base."""
     root = tmp_path / "repo"
     root.mkdir()
@@ -92,180 +92,181 @@ def commit(root: Path, message: str = "change") -> None:
     git(root, "commit", "-qm", message)
 
 
-def test_nothing_changed(repo: Path) -> None:
-    sel = select(repo)
+def test_nothing_changed(base_repo: Path) -> None:
+    sel = select(base_repo)
     assert sel.deployments == [] and sel.orphans == [] and sel.changes.paths == frozenset()
 
 
-def test_helper_module_direct_and_transitive(repo: Path) -> None:
-    (repo / "projects/farm/flows/helpers.py").write_text("x = 2\n")
-    commit(repo)
-    sel = select(repo, "HEAD~1")
+def test_helper_module_direct_and_transitive(base_repo: Path) -> None:
+    (base_repo / "projects/farm/flows/helpers.py").write_text("x = 2\n")
+    commit(base_repo)
+    sel = select(base_repo, "HEAD~1")
     assert names(sel) == {"farm__harvest", "farm__sow"}  # not plough, not shop's sell
     assert sel.reasons[("farm", "farm__harvest")] == "imports changed flows/helpers.py"
     assert sel.reasons[("farm", "farm__sow")] == "imports changed flows/helpers.py"
 
 
-def test_project_root_package_and_relative_imports(repo: Path) -> None:
-    lib = repo / "projects/farm/lib"
+def test_project_root_package_and_relative_imports(base_repo: Path) -> None:
+    lib = base_repo / "projects/farm/lib"
     lib.mkdir()
     (lib / "__init__.py").write_text("")
     (lib / "soil.py").write_text("from .depth import DEPTH\n")
     (lib / "depth.py").write_text("DEPTH = 1\n")
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "from lib import soil"))
-    commit(repo)
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "from lib import soil"))
+    commit(base_repo)
     (lib / "depth.py").write_text("DEPTH = 2\n")
-    sel = select(repo)
+    sel = select(base_repo)
     assert names(sel) == {"farm__plough"}
     assert sel.reasons[("farm", "farm__plough")] == "imports changed lib/depth.py"
 
 
-def test_repository_root_module_reaches_every_project(repo: Path) -> None:
-    (repo / "shared").mkdir()
-    (repo / "shared/__init__.py").write_text("")
-    (repo / "shared/io.py").write_text("def read():\n    pass\n")
-    (repo / "projects/shop/flows/sell.py").write_text(flow("sell", "from shared.io import read"))
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import shared.io"))
-    commit(repo)
-    (repo / "shared/io.py").write_text("def read():\n    return 1\n")
-    assert names(select(repo)) == {"farm__plough", "shop__sell"}
+def test_repository_root_module_reaches_every_project(base_repo: Path) -> None:
+    (base_repo / "shared").mkdir()
+    (base_repo / "shared/__init__.py").write_text("")
+    (base_repo / "shared/io.py").write_text("def read():\n    pass\n")
+    (base_repo / "projects/shop/flows/sell.py").write_text(
+        flow("sell", "from shared.io import read"))
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import shared.io"))
+    commit(base_repo)
+    (base_repo / "shared/io.py").write_text("def read():\n    return 1\n")
+    assert names(select(base_repo)) == {"farm__plough", "shop__sell"}
 
 
-def test_flow_file_change_and_deleted_flow_file(repo: Path) -> None:
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# edited"))
-    (repo / "projects/shop/flows/sell.py").unlink()
-    sel = select(repo)
+def test_flow_file_change_and_deleted_flow_file(base_repo: Path) -> None:
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# edited"))
+    (base_repo / "projects/shop/flows/sell.py").unlink()
+    sel = select(base_repo)
     assert names(sel) == {"farm__plough", "shop__sell"}
     assert sel.reasons[("farm", "farm__plough")] == "flow file changed"
     assert sel.reasons[("shop", "shop__sell")] == "flow file deleted"
 
 
-def test_entry_change_new_entry_and_removed_entry_orphan(repo: Path) -> None:
-    path = repo / "projects/farm/prefect.yaml"
+def test_entry_change_new_entry_and_removed_entry_orphan(base_repo: Path) -> None:
+    path = base_repo / "projects/farm/prefect.yaml"
     text = path.read_text()
     text = text.replace(entry("farm", "plough"), entry("farm", "plough", params="depth: 3"))
     text = text.replace(entry("farm", "sow"), "")
     text += entry("farm", "harvest", "winter", "season: winter")
     path.write_text(text)
-    sel = select(repo)
+    sel = select(base_repo)
     assert names(sel) == {"farm__plough", "farm__harvest__winter"}
     assert sel.reasons[("farm", "farm__plough")] == "entry changed in prefect.yaml"
     assert sel.reasons[("farm", "farm__harvest__winter")] == "new entry in prefect.yaml"
     assert sel.orphans == [changes.Orphan("farm", "farm__sow", "farm__sow_flow")]
 
 
-def test_comment_only_change_selects_nothing(repo: Path) -> None:
-    path = repo / "projects/farm/prefect.yaml"
+def test_comment_only_change_selects_nothing(base_repo: Path) -> None:
+    path = base_repo / "projects/farm/prefect.yaml"
     path.write_text("# a comment\n" + path.read_text())
-    assert names(select(repo)) == set()
+    assert names(select(base_repo)) == set()
 
 
-def test_project_level_change_selects_the_whole_project(repo: Path) -> None:
-    path = repo / "projects/shop/prefect.yaml"
+def test_project_level_change_selects_the_whole_project(base_repo: Path) -> None:
+    path = base_repo / "projects/shop/prefect.yaml"
     path.write_text(path.read_text().replace("/projects/shop'", "/projects/shop/'"))
-    (repo / "projects/farm/prefect.yaml").write_text(
-        (repo / "projects/farm/prefect.yaml").read_text().replace(
+    (base_repo / "projects/farm/prefect.yaml").write_text(
+        (base_repo / "projects/farm/prefect.yaml").read_text().replace(
             "name: farm\n", "name: farm\ndefinitions:\n  tags: &t [x]\n"))
-    sel = select(repo)
+    sel = select(base_repo)
     assert names(sel) == {"shop__sell", "farm__harvest", "farm__sow", "farm__plough"}
     assert sel.reasons[("shop", "shop__sell")] == "project-level change in prefect.yaml (pull)"
     assert "definitions" in sel.reasons[("farm", "farm__sow")]
 
 
-def test_deleted_project_makes_orphans(repo: Path) -> None:
-    git(repo, "rm", "-rq", "projects/shop")
-    commit(repo)
-    sel = select(repo, "HEAD~1")
+def test_deleted_project_makes_orphans(base_repo: Path) -> None:
+    git(base_repo, "rm", "-rq", "projects/shop")
+    commit(base_repo)
+    sel = select(base_repo, "HEAD~1")
     assert sel.deployments == []
     assert [o.name for o in sel.orphans] == ["shop__sell"]
 
 
-def test_uncommitted_staged_and_untracked(repo: Path) -> None:
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# staged"))
-    git(repo, "add", "projects/farm/flows/plough.py")
-    (repo / "projects/farm/flows/helpers.py").write_text("x = 3\n")  # unstaged
-    write_project(repo, "new", {"fresh": flow("fresh")})  # untracked project
-    sel = select(repo)
+def test_uncommitted_staged_and_untracked(base_repo: Path) -> None:
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# staged"))
+    git(base_repo, "add", "projects/farm/flows/plough.py")
+    (base_repo / "projects/farm/flows/helpers.py").write_text("x = 3\n")  # unstaged
+    write_project(base_repo, "new", {"fresh": flow("fresh")})  # untracked project
+    sel = select(base_repo)
     assert names(sel) == {"farm__plough", "farm__harvest", "farm__sow", "new__fresh"}
     assert sel.reasons[("new", "new__fresh")] == "new entry in prefect.yaml"
     assert "projects/new/flows/fresh.py" in sel.changes.untracked
-    assert changes.changed_paths("HEAD", repo) == {
-        repo / "projects/farm/flows/plough.py", repo / "projects/farm/flows/helpers.py",
-        repo / "projects/new/flows/fresh.py", repo / "projects/new/prefect.yaml"}
+    assert changes.changed_paths("HEAD", base_repo) == {
+        base_repo / "projects/farm/flows/plough.py", base_repo / "projects/farm/flows/helpers.py",
+        base_repo / "projects/new/flows/fresh.py", base_repo / "projects/new/prefect.yaml"}
 
 
-def test_ignored_files_are_not_changes(repo: Path) -> None:
-    (repo / ".gitignore").write_text("*.log\n")
-    commit(repo)
-    (repo / "projects/farm/flows/run.log").write_text("x")
-    assert changes.changed_paths("HEAD", repo) == set()
+def test_ignored_files_are_not_changes(base_repo: Path) -> None:
+    (base_repo / ".gitignore").write_text("*.log\n")
+    commit(base_repo)
+    (base_repo / "projects/farm/flows/run.log").write_text("x")
+    assert changes.changed_paths("HEAD", base_repo) == set()
 
 
-def test_merge_base_semantics(repo: Path) -> None:
+def test_merge_base_semantics(base_repo: Path) -> None:
     """Commits that landed on REF's branch after the fork are not our changes."""
-    git(repo, "checkout", "-qb", "feature")
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# feature"))
-    commit(repo, "feature")
-    git(repo, "checkout", "-q", "main")
-    (repo / "projects/shop/flows/sell.py").write_text(flow("sell", "import helpers  # main"))
-    commit(repo, "main moved")
-    git(repo, "checkout", "-q", "feature")
-    assert names(select(repo, "main")) == {"farm__plough"}
+    git(base_repo, "checkout", "-qb", "feature")
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# feature"))
+    commit(base_repo, "feature")
+    git(base_repo, "checkout", "-q", "main")
+    (base_repo / "projects/shop/flows/sell.py").write_text(flow("sell", "import helpers  # main"))
+    commit(base_repo, "main moved")
+    git(base_repo, "checkout", "-q", "feature")
+    assert names(select(base_repo, "main")) == {"farm__plough"}
 
 
-def test_detached_head_and_tag(repo: Path) -> None:
-    git(repo, "tag", "deployed")
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# x"))
-    commit(repo)
-    git(repo, "checkout", "-q", "--detach", "HEAD")
-    assert names(select(repo, "deployed")) == {"farm__plough"}
+def test_detached_head_and_tag(base_repo: Path) -> None:
+    git(base_repo, "tag", "deployed")
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# x"))
+    commit(base_repo)
+    git(base_repo, "checkout", "-q", "--detach", "HEAD")
+    assert names(select(base_repo, "deployed")) == {"farm__plough"}
 
 
-def test_renamed_helper_counts_both_paths(repo: Path) -> None:
-    git(repo, "mv", "projects/farm/flows/helpers.py", "projects/farm/flows/tools.py")
-    sel = select(repo)
+def test_renamed_helper_counts_both_paths(base_repo: Path) -> None:
+    git(base_repo, "mv", "projects/farm/flows/helpers.py", "projects/farm/flows/tools.py")
+    sel = select(base_repo)
     assert {"projects/farm/flows/helpers.py", "projects/farm/flows/tools.py"} <= sel.changes.paths
     assert names(sel) == {"farm__harvest", "farm__sow"}  # still import the (deleted) helpers
 
 
-def test_import_cycle_terminates(repo: Path) -> None:
-    flows = repo / "projects/farm/flows"
+def test_import_cycle_terminates(base_repo: Path) -> None:
+    flows = base_repo / "projects/farm/flows"
     (flows / "a.py").write_text("import b\n")
     (flows / "b.py").write_text("import a\nimport helpers\n")
     (flows / "plough.py").write_text(flow("plough", "import a"))
-    commit(repo)
+    commit(base_repo)
     (flows / "helpers.py").write_text("x = 5\n")
-    assert names(select(repo)) == {"farm__harvest", "farm__sow", "farm__plough"}
+    assert names(select(base_repo)) == {"farm__harvest", "farm__sow", "farm__plough"}
 
 
-def test_symlinked_module_is_followed(repo: Path) -> None:
-    (repo / "shared").mkdir()
-    (repo / "shared/geo.py").write_text("R = 6371\n")
-    os.symlink("../../../shared/geo.py", repo / "projects/farm/flows/geo.py")
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import geo"))
-    commit(repo)
-    (repo / "shared/geo.py").write_text("R = 6372\n")
-    sel = select(repo)
+def test_symlinked_module_is_followed(base_repo: Path) -> None:
+    (base_repo / "shared").mkdir()
+    (base_repo / "shared/geo.py").write_text("R = 6371\n")
+    os.symlink("../../../shared/geo.py", base_repo / "projects/farm/flows/geo.py")
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import geo"))
+    commit(base_repo)
+    (base_repo / "shared/geo.py").write_text("R = 6372\n")
+    sel = select(base_repo)
     assert names(sel) == {"farm__plough"}
 
 
-def test_symlink_loop_does_not_hang(repo: Path) -> None:
-    os.symlink("loop.py", repo / "projects/farm/flows/loop.py")
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import loop"))
-    assert "farm__plough" in names(select(repo))
+def test_symlink_loop_does_not_hang(base_repo: Path) -> None:
+    os.symlink("loop.py", base_repo / "projects/farm/flows/loop.py")
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "import loop"))
+    assert "farm__plough" in names(select(base_repo))
 
 
-def test_unparsable_importer_is_assumed_to_import(repo: Path) -> None:
-    (repo / "projects/farm/flows/plough.py").write_text("import helpers\ndef (:\n")
-    commit(repo)
-    (repo / "projects/farm/flows/helpers.py").write_text("x = 9\n")
-    assert "farm__plough" in names(select(repo))
+def test_unparsable_importer_is_assumed_to_import(base_repo: Path) -> None:
+    (base_repo / "projects/farm/flows/plough.py").write_text("import helpers\ndef (:\n")
+    commit(base_repo)
+    (base_repo / "projects/farm/flows/helpers.py").write_text("x = 9\n")
+    assert "farm__plough" in names(select(base_repo))
 
 
-def test_broken_prefect_yaml_is_reported_not_raised(repo: Path) -> None:
-    (repo / "projects/shop/prefect.yaml").write_text("deployments: [\n")
-    (repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# x"))
-    sel = select(repo)
+def test_broken_prefect_yaml_is_reported_not_raised(base_repo: Path) -> None:
+    (base_repo / "projects/shop/prefect.yaml").write_text("deployments: [\n")
+    (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# x"))
+    sel = select(base_repo)
     assert names(sel) == {"farm__plough"}
     assert len(sel.errors) == 1 and "shop/prefect.yaml" in str(sel.errors[0])
 
@@ -281,10 +282,10 @@ def test_scaffold_root_below_git_root(tmp_path: Path) -> None:
     assert names(changes.affected(Repo(root), "HEAD")) == {"farm__harvest"}
 
 
-def test_restrict_and_summary(repo: Path) -> None:
-    (repo / "projects/farm/flows/helpers.py").write_text("x = 2\n")
-    (repo / "projects/shop/flows/sell.py").write_text(flow("sell", "# x"))
-    sel = select(repo)
+def test_restrict_and_summary(base_repo: Path) -> None:
+    (base_repo / "projects/farm/flows/helpers.py").write_text("x = 2\n")
+    (base_repo / "projects/shop/flows/sell.py").write_text(flow("sell", "# x"))
+    sel = select(base_repo)
     assert names(changes.restrict(sel, projects=["shop"])) == {"shop__sell"}
     assert names(changes.restrict(sel, names=["farm__sow"])) == {"farm__sow"}
     lines = changes.summary(sel)
@@ -302,16 +303,16 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("ref", ["nope", "projects/farm/prefect.yaml", "0" * 40, "HEAD~99"])
-def test_unknown_ref(repo: Path, ref: str) -> None:
+def test_unknown_ref(base_repo: Path, ref: str) -> None:
     with pytest.raises(UsageError, match="unknown git revision") as info:
-        changes.changed_files(ref, repo)
+        changes.changed_files(ref, base_repo)
     assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("ref", ["--output=/tmp/x", "-p", "", "HEAD..main", "a\nb", ";rm -rf"])
-def test_hostile_refs_never_reach_git_as_options(repo: Path, ref: str) -> None:
+def test_hostile_refs_never_reach_git_as_options(base_repo: Path, ref: str) -> None:
     with pytest.raises(UsageError) as info:
-        changes.changed_files(ref, repo)
+        changes.changed_files(ref, base_repo)
     assert "\n" not in str(info.value)
     assert not Path("/tmp/x").exists() or ref != "--output=/tmp/x"
 
@@ -322,19 +323,19 @@ def test_no_commit_yet(tmp_path: Path) -> None:
         changes.changed_files("HEAD", tmp_path)
 
 
-def test_shallow_clone_without_the_base(repo: Path, tmp_path: Path) -> None:
+def test_shallow_clone_without_the_base(base_repo: Path, tmp_path: Path) -> None:
     for i in range(3):
-        (repo / "projects/farm/flows/plough.py").write_text(flow("plough", f"# {i}"))
-        commit(repo, f"c{i}")
+        (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", f"# {i}"))
+        commit(base_repo, f"c{i}")
     clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{base_repo}", str(clone))
     with pytest.raises(UsageError, match="unknown git revision 'HEAD~2'.*unshallow"):
         changes.changed_files("HEAD~2", clone)
     assert names(changes.affected(Repo(clone), "HEAD")) == set()
 
 
-def test_unrelated_history(repo: Path) -> None:
-    git(repo, "checkout", "-q", "--orphan", "other")
-    commit(repo, "other root")
+def test_unrelated_history(base_repo: Path) -> None:
+    git(base_repo, "checkout", "-q", "--orphan", "other")
+    commit(base_repo, "other root")
     with pytest.raises(UsageError, match="no common ancestor"):
-        changes.changed_files("main", repo)
+        changes.changed_files("main", base_repo)

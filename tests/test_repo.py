@@ -60,7 +60,8 @@ def make_repo(root: Path, configs: dict[str, str | bytes | None]) -> Repo:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Repo:
+def sample_model(tmp_path: Path) -> Repo:
+    """The model (scaffold.repo.Repo) of a sample repository: projects farm, zoo and empty."""
     return make_repo(tmp_path, {"farm": FARM, "zoo": ZOO, "empty": None})
 
 
@@ -135,13 +136,13 @@ def test_empty_env_var_is_ignored(tmp_path, monkeypatch):
 # -- layout ------------------------------------------------------------------------------------
 
 
-def test_projects_skip_hidden_underscore_and_files(repo):
-    base = repo.projects_dir
+def test_projects_skip_hidden_underscore_and_files(sample_model):
+    base = sample_model.projects_dir
     for name in [".git", ".hidden", "_template", "__pycache__"]:
         (base / name).mkdir()
     (base / "notes.txt").write_text("x")
     (base / "link").symlink_to(base / "zoo")
-    assert repo.projects() == ["empty", "farm", "link", "zoo"]
+    assert sample_model.projects() == ["empty", "farm", "link", "zoo"]
 
 
 def test_projects_without_folder(tmp_path):
@@ -150,36 +151,37 @@ def test_projects_without_folder(tmp_path):
     assert "no projects folder" in str(info.value) and "--root" in str(info.value)
 
 
-def test_flows_of_a_project(repo):
-    flows = repo.flows_dir("farm")
+def test_flows_of_a_project(sample_model):
+    flows = sample_model.flows_dir("farm")
     for name in ["plant.py", "harvest.py", "_helpers.py", "__init__.py", "notes.md"]:
         (flows / name).write_text("")
     (flows / "sub.py").mkdir()  # a folder named like a file is not a flow
-    assert repo.flows("farm") == ["harvest", "plant"]
-    assert repo.flows("zoo") == []
-    assert repo.flows("missing") == []
-    assert repo.flow_file("farm", "plant") == flows / "plant.py"
-    assert repo.config_path("farm") == repo.root / "projects" / "farm" / "prefect.yaml"
+    assert sample_model.flows("farm") == ["harvest", "plant"]
+    assert sample_model.flows("zoo") == []
+    assert sample_model.flows("missing") == []
+    assert sample_model.flow_file("farm", "plant") == flows / "plant.py"
+    config = sample_model.root / "projects" / "farm" / "prefect.yaml"
+    assert sample_model.config_path("farm") == config
 
 
-def test_require_project(repo):
-    assert repo.require_project("farm") == repo.root / "projects" / "farm"
+def test_require_project(sample_model):
+    assert sample_model.require_project("farm") == sample_model.root / "projects" / "farm"
     with pytest.raises(UsageError) as info:
-        repo.require_project("frm")
+        sample_model.require_project("frm")
     assert str(info.value) == ("unknown project 'frm' (did you mean 'farm'?); create it with: "
                                "cli new-project frm")
     with pytest.raises(UsageError) as info:
-        repo.require_project("../farm")
+        sample_model.require_project("../farm")
     assert "not a path" in str(info.value)
 
 
 # -- prefect.yaml ------------------------------------------------------------------------------
 
 
-def test_config_parses_deployments_with_lines(repo):
-    config = repo.config("farm")
+def test_config_parses_deployments_with_lines(sample_model):
+    config = sample_model.config("farm")
     assert config.name == "farm" and config.project == "farm"
-    assert config.path == repo.config_path("farm")
+    assert config.path == sample_model.config_path("farm")
     assert [d.name for d in config.deployments] == [
         "farm__plant", "farm__harvest__winter", "farm__harvest__summer"]
     plant, winter, summer = config.deployments
@@ -195,7 +197,7 @@ def test_config_parses_deployments_with_lines(repo):
     assert summer.line_of("parameters") == 19 and summer.col_of("parameters") == 15  # flow {}
     assert summer.line_of("missing") == summer.line == 17
     assert config.marks["deployments"] == (5, 1) and config.marks["name"] == (2, 7)
-    assert repo.config("farm") is config  # cached
+    assert sample_model.config("farm") is config  # cached
 
 
 def _line_of_text(text: str, needle: str) -> int:
@@ -294,8 +296,8 @@ def test_configs_without_deployments(tmp_path, text):
     assert repo.config("farm").deployments == []
 
 
-def test_missing_config_file_is_empty(repo):
-    config = repo.config("empty")
+def test_missing_config_file_is_empty(sample_model):
+    config = sample_model.config("empty")
     assert config.deployments == [] and config.data == {}
 
 
@@ -329,26 +331,27 @@ def names(deps) -> list[str]:
     return [d.name for d in deps]
 
 
-def test_resolve_projects_and_deployments(repo):
-    assert names(repo.resolve(["farm"])) == [
+def test_resolve_projects_and_deployments(sample_model):
+    assert names(sample_model.resolve(["farm"])) == [
         "farm__plant", "farm__harvest__winter", "farm__harvest__summer"]
-    assert names(repo.resolve(["zoo", "farm"]))[0] == "zoo__feed"
-    assert names(repo.resolve((), ["zoo__feed", "farm__plant"])) == ["zoo__feed", "farm__plant"]
-    assert names(repo.resolve(["zoo"], ["farm__plant"])) == ["zoo__feed", "farm__plant"]
-    assert names(repo.resolve(["empty"])) == []
-    assert repo.resolve() == []
+    assert names(sample_model.resolve(["zoo", "farm"]))[0] == "zoo__feed"
+    selected = sample_model.resolve((), ["zoo__feed", "farm__plant"])
+    assert names(selected) == ["zoo__feed", "farm__plant"]
+    assert names(sample_model.resolve(["zoo"], ["farm__plant"])) == ["zoo__feed", "farm__plant"]
+    assert names(sample_model.resolve(["empty"])) == []
+    assert sample_model.resolve() == []
 
 
-def test_resolve_removes_duplicates(repo):
-    deps = repo.resolve(["farm", "farm"], ["farm__plant", "zoo__feed", "zoo__feed"])
+def test_resolve_removes_duplicates(sample_model):
+    deps = sample_model.resolve(["farm", "farm"], ["farm__plant", "zoo__feed", "zoo__feed"])
     assert names(deps) == ["farm__plant", "farm__harvest__winter", "farm__harvest__summer",
                            "zoo__feed"]
     assert all(d.project in {"farm", "zoo"} for d in deps)
 
 
-def test_resolve_unknown_names_is_one_error_with_suggestions(repo):
+def test_resolve_unknown_names_is_one_error_with_suggestions(sample_model):
     with pytest.raises(UsageError) as info:
-        repo.resolve(["frm", "zoo", "nothing_like_it"], ["farm__plnt", "zoo__fed", "xyz"])
+        sample_model.resolve(["frm", "zoo", "nothing_like_it"], ["farm__plnt", "zoo__fed", "xyz"])
     msg = str(info.value)
     assert msg == (
         "unknown project 'frm' (did you mean 'farm'?); "

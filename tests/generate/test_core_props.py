@@ -38,7 +38,8 @@ json_values = st.recursive(
 
 
 @pytest.fixture(scope="module")
-def repo() -> Repo:
+def farm_model() -> Repo:
+    """The model of one scratch repository with project farm, shared by the module's examples."""
     with tempfile.TemporaryDirectory(prefix="scaffold-props-") as tmp:
         (Path(tmp) / "projects").mkdir()
         repo = Repo(tmp)
@@ -46,16 +47,16 @@ def repo() -> Repo:
         yield repo
 
 
-def _check(repo: Repo, raw_param: str, expected) -> None:
+def _check(farm_model: Repo, raw_param: str, expected) -> None:
     flow = f"f{next(_counter)}"
-    new_flow(repo, "farm", flow, [raw_param], suffix="v")
-    config = repo.config_path("farm").read_text(encoding="utf-8")
+    new_flow(farm_model, "farm", flow, [raw_param], suffix="v")
+    config = farm_model.config_path("farm").read_text(encoding="utf-8")
     (entry,) = [d for d in yaml.safe_load(config)["deployments"] if d["name"] == f"farm__{flow}__v"]
     assert entry["parameters"] == {"p": expected}
     (rt_entry,) = [d for d in YAML(typ="safe", pure=True).load(config)["deployments"]
                    if d["name"] == f"farm__{flow}__v"]
     assert rt_entry["parameters"] == {"p": expected}
-    tree = ast.parse(repo.flow_file("farm", flow).read_text(encoding="utf-8"))
+    tree = ast.parse(farm_model.flow_file("farm", flow).read_text(encoding="utf-8"))
     func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == f"{flow}_flow")
     assert [a.arg for a in func.args.args] == ["p"]
     assert ast.literal_eval(func.args.defaults[0]) == expected
@@ -63,19 +64,19 @@ def _check(repo: Repo, raw_param: str, expected) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=text | tricky)
-def test_any_text_value_round_trips(repo: Repo, value: str):
-    _check(repo, f"p:str={value}", value)
+def test_any_text_value_round_trips(farm_model: Repo, value: str):
+    _check(farm_model, f"p:str={value}", value)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=json_values)
-def test_any_json_value_round_trips(repo: Repo, value):
-    _check(repo, f"p:json={json.dumps(value)}", value)
+def test_any_json_value_round_trips(farm_model: Repo, value):
+    _check(farm_model, f"p:json={json.dumps(value)}", value)
 
 
-def test_undecodable_argument_is_refused(repo: Repo):
-    before = repo.config_path("farm").read_bytes()
+def test_undecodable_argument_is_refused(farm_model: Repo):
+    before = farm_model.config_path("farm").read_bytes()
     with pytest.raises(UsageError, match="not valid text"):
-        new_flow(repo, "farm", "bad", ["p=caf\udce9"], suffix="v")
-    assert repo.config_path("farm").read_bytes() == before
-    assert not repo.flow_file("farm", "bad").exists()
+        new_flow(farm_model, "farm", "bad", ["p=caf\udce9"], suffix="v")
+    assert farm_model.config_path("farm").read_bytes() == before
+    assert not farm_model.flow_file("farm", "bad").exists()

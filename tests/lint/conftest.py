@@ -11,7 +11,7 @@ from tests.helpers.lint import FIXTURES, clean_project, write_files
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def clean_repo(tmp_path: Path) -> Path:
     """A clean repository with one project (farm) and one flow (harvest)."""
     return write_files(tmp_path / "repo", clean_project())
 

@@ -18,31 +18,32 @@ def _linter(root: Path, **kw) -> Linter:
     return Linter(root, LintConfig(), **kw)
 
 
-def test_unchanged_files_are_not_parsed_again(repo: Path) -> None:
-    first = _linter(repo).run()
+def test_unchanged_files_are_not_parsed_again(clean_repo: Path) -> None:
+    first = _linter(clean_repo).run()
     assert first.parsed == 2 and first.findings == []
-    assert (repo / ".cache/lint/.gitignore").read_text().endswith("*\n")
-    assert _linter(repo).run().parsed == 0  # the whole run comes from the cache
-    path = repo / FLOW
+    assert (clean_repo / ".cache/lint/.gitignore").read_text().endswith("*\n")
+    assert _linter(clean_repo).run().parsed == 0  # the whole run comes from the cache
+    path = clean_repo / FLOW
     path.write_text(path.read_text().replace("farm__harvest_flow", "farm_harvest"))
-    changed = _linter(repo).run()
+    changed = _linter(clean_repo).run()
     assert changed.parsed == 1 and [f.code for f in changed.findings] == ["PF005"]
     path.write_text(path.read_text().replace("farm_harvest", "farm__harvest_flow"))
-    assert _linter(repo).run().findings == []  # the old content's entry was not reused wrongly
+    # the old content's entry was not reused wrongly
+    assert _linter(clean_repo).run().findings == []
 
 
-def test_the_cache_is_keyed_by_content_not_by_time(repo: Path) -> None:
-    _linter(repo).run()
-    path = repo / FLOW
+def test_the_cache_is_keyed_by_content_not_by_time(clean_repo: Path) -> None:
+    _linter(clean_repo).run()
+    path = clean_repo / FLOW
     os.utime(path, (0, 0))
-    assert _linter(repo).run().parsed == 0
+    assert _linter(clean_repo).run().parsed == 0
 
 
-def test_a_file_copied_to_another_project_is_checked_for_its_new_place(repo: Path) -> None:
-    _linter(repo).run()
-    write_files(repo, {"projects/orchard/prefect.yaml": "name: orchard\ndeployments: []\n",
-                       "projects/orchard/flows/harvest.py": (repo / FLOW).read_text()})
-    found = _linter(repo).run().findings
+def test_a_file_copied_to_another_project_is_checked_for_its_new_place(clean_repo: Path) -> None:
+    _linter(clean_repo).run()
+    write_files(clean_repo, {"projects/orchard/prefect.yaml": "name: orchard\ndeployments: []\n",
+                       "projects/orchard/flows/harvest.py": (clean_repo / FLOW).read_text()})
+    found = _linter(clean_repo).run().findings
     assert [(f.path, f.code) for f in found] == [
         (FLOW, "PF006"),  # the same content: the same cache key, yet another verdict
         ("projects/orchard/flows/harvest.py", "PF005"),
@@ -50,33 +51,33 @@ def test_a_file_copied_to_another_project_is_checked_for_its_new_place(repo: Pat
     ]
 
 
-def test_selection_does_not_pollute_the_cache(repo: Path) -> None:
-    path = repo / FLOW
+def test_selection_does_not_pollute_the_cache(clean_repo: Path) -> None:
+    path = clean_repo / FLOW
     path.write_text(path.read_text().replace("farm__harvest_flow", "farm_harvest"))
-    assert _linter(repo, codes={"PF007"}).run().findings == []
-    assert [f.code for f in _linter(repo).run().findings] == ["PF005"]
+    assert _linter(clean_repo, codes={"PF007"}).run().findings == []
+    assert [f.code for f in _linter(clean_repo).run().findings] == ["PF005"]
 
 
-def test_a_corrupt_or_unwritable_cache_only_costs_time(repo: Path) -> None:
-    _linter(repo).run()
-    for pickle_file in (repo / ".cache/lint").rglob("*.pickle"):
+def test_a_corrupt_or_unwritable_cache_only_costs_time(clean_repo: Path) -> None:
+    _linter(clean_repo).run()
+    for pickle_file in (clean_repo / ".cache/lint").rglob("*.pickle"):
         pickle_file.write_bytes(b"garbage")
-    assert _linter(repo).run().findings == []
-    cache = repo / ".cache"
+    assert _linter(clean_repo).run().findings == []
+    cache = clean_repo / ".cache"
     for folder in [cache, *cache.rglob("*")]:
         if folder.is_dir():
             folder.chmod(0o500)
     try:
-        assert lint(repo).exit_code == 0
+        assert lint(clean_repo).exit_code == 0
     finally:
         for folder in [cache, *cache.rglob("*")]:
             if folder.is_dir():
                 folder.chmod(0o700)
 
 
-def test_no_cache_option_writes_nothing(repo: Path) -> None:
-    assert lint(repo, "--no-cache").exit_code == 0
-    assert not (repo / ".cache").exists()
+def test_no_cache_option_writes_nothing(clean_repo: Path) -> None:
+    assert lint(clean_repo, "--no-cache").exit_code == 0
+    assert not (clean_repo / ".cache").exists()
 
 
 def test_worker_processes_give_the_same_findings(broken: Path) -> None:

@@ -17,28 +17,28 @@ def _break_flow_name(root: Path) -> Path:
     return path
 
 
-def test_clean_repository_exits_0_with_a_summary_on_stderr(repo: Path) -> None:
-    run = lint(repo)
+def test_clean_repository_exits_0_with_a_summary_on_stderr(clean_repo: Path) -> None:
+    run = lint(clean_repo)
     assert (run.exit_code, run.stdout) == (0, "")
     assert run.stderr == "All checks passed (2 files in 1 project).\n"
 
 
-def test_findings_exit_1_one_clickable_line_each(repo: Path) -> None:
-    _break_flow_name(repo)
-    run = lint(repo)
+def test_findings_exit_1_one_clickable_line_each(clean_repo: Path) -> None:
+    _break_flow_name(clean_repo)
+    run = lint(clean_repo)
     assert run.exit_code == 1
     assert run.stdout == ("projects/farm/flows/harvest.py:10:12: PF005 flow name 'farm_harvest' "
                           "of 'harvest_flow' must be 'farm__harvest_flow'\n")
     assert run.stderr == "Found 1 finding in 1 file (1 fixable with --fix).\n"
 
 
-def test_paths_are_relative_to_the_current_folder(repo: Path) -> None:
-    _break_flow_name(repo)
-    run = lint(repo, cwd=repo / "projects/farm")
+def test_paths_are_relative_to_the_current_folder(clean_repo: Path) -> None:
+    _break_flow_name(clean_repo)
+    run = lint(clean_repo, cwd=clean_repo / "projects/farm")
     assert run.stdout.startswith("flows/harvest.py:10:12: PF005 ")
 
 
-def test_usage_errors_exit_2_with_one_line(repo: Path, tmp_path: Path) -> None:
+def test_usage_errors_exit_2_with_one_line(clean_repo: Path, tmp_path: Path) -> None:
     for args, message in [
         (("--select", "PX001"), "unknown rule code 'PX001' in --select"),
         (("--select", ""), "--select names no rule"),  # would run nothing and pass
@@ -48,7 +48,7 @@ def test_usage_errors_exit_2_with_one_line(repo: Path, tmp_path: Path) -> None:
         ((str(tmp_path),), "outside the repository"),
         (("--format", "xml"), "Invalid value for '--format'"),
     ]:
-        run = lint(repo, *args)
+        run = lint(clean_repo, *args)
         assert run.exit_code == 2, args
         assert message in run.stderr, (args, run.stderr)
         assert "Traceback" not in run.stderr and run.stdout == ""
@@ -56,9 +56,9 @@ def test_usage_errors_exit_2_with_one_line(repo: Path, tmp_path: Path) -> None:
             assert run.stderr.count("\n") == 1, run.stderr
 
 
-def test_a_path_outside_projects_is_a_usage_error(repo: Path) -> None:
-    (repo / "docs").mkdir()
-    run = lint(repo, "docs")
+def test_a_path_outside_projects_is_a_usage_error(clean_repo: Path) -> None:
+    (clean_repo / "docs").mkdir()
+    run = lint(clean_repo, "docs")
     assert run.exit_code == 2
     assert run.stderr == "error: docs: not in projects/; cli lint checks projects/<PROJECT>/prefect.yaml and flows/\n"
 
@@ -111,9 +111,9 @@ def test_github_format_is_actions_annotations(broken: Path) -> None:
            "'harvest' must be named 'harvest_flow'" in lines
 
 
-def test_show_source_points_at_the_column(repo: Path) -> None:
-    _break_flow_name(repo)
-    run = lint(repo, "--show-source")
+def test_show_source_points_at_the_column(clean_repo: Path) -> None:
+    _break_flow_name(clean_repo)
+    run = lint(clean_repo, "--show-source")
     assert run.stdout.splitlines()[1:] == [
         "   |",
         '10 | @flow(name="farm_harvest")',
@@ -121,25 +121,26 @@ def test_show_source_points_at_the_column(repo: Path) -> None:
     ]
 
 
-def test_fix_writes_and_reports_what_is_left(repo: Path) -> None:
-    path = _break_flow_name(repo)
-    (repo / "projects/farm/flows/sow.py").write_text("from prefect import flow\n\n@flow\ndef sow():\n    pass\n")
-    run = lint(repo, "--fix")
+def test_fix_writes_and_reports_what_is_left(clean_repo: Path) -> None:
+    path = _break_flow_name(clean_repo)
+    (clean_repo / "projects/farm/flows/sow.py").write_text(
+        "from prefect import flow\n\n@flow\ndef sow():\n    pass\n")
+    run = lint(clean_repo, "--fix")
     assert run.exit_code == 1
     assert path.read_text().count('@flow(name="farm__harvest_flow")') == 1
-    assert (repo / "projects/farm/flows/sow.py").read_text() == (
+    assert (clean_repo / "projects/farm/flows/sow.py").read_text() == (
         'from prefect import flow\n\n@flow(name="farm__sow_flow")\ndef sow_flow():\n    pass\n')
     assert [line.split()[1] for line in run.stdout.splitlines()] == ["PF007"]
     assert "Fixed 3 findings in 2 files." in run.stderr
-    (repo / "projects/farm/flows/sow.py").unlink()
-    run = lint(repo, "--fix")
+    (clean_repo / "projects/farm/flows/sow.py").unlink()
+    run = lint(clean_repo, "--fix")
     assert (run.exit_code, run.stdout) == (0, "")
 
 
-def test_diff_shows_the_fix_and_writes_nothing(repo: Path) -> None:
-    path = _break_flow_name(repo)
+def test_diff_shows_the_fix_and_writes_nothing(clean_repo: Path) -> None:
+    path = _break_flow_name(clean_repo)
     before = path.read_bytes()
-    run = lint(repo, "--diff")
+    run = lint(clean_repo, "--diff")
     assert run.exit_code == 1
     assert path.read_bytes() == before
     assert run.stdout == (
@@ -155,76 +156,76 @@ def test_diff_shows_the_fix_and_writes_nothing(repo: Path) -> None:
         ' \n')
     assert "Would fix 1 of 1 findings in 1 files; 0 would remain." in run.stderr
     path.write_bytes(before.replace(b'"farm_harvest"', b'"farm__harvest_flow"'))
-    assert lint(repo, "--diff").exit_code == 0
+    assert lint(clean_repo, "--diff").exit_code == 0
 
 
-def test_list_rules(repo: Path) -> None:
-    run = lint(repo, "--list-rules")
+def test_list_rules(clean_repo: Path) -> None:
+    run = lint(clean_repo, "--list-rules")
     assert run.exit_code == 0
     assert "PF004 [*] missing-flow-name" in run.stdout
     assert "PD004 (*) invalid-entrypoint" in run.stdout
     assert len([line for line in run.stdout.splitlines() if re.match(r"P[EFLD]\d{3} ", line)]) == 20
 
 
-def test_help_lists_the_options(repo: Path) -> None:
-    run = lint(repo, "--help")
+def test_help_lists_the_options(clean_repo: Path) -> None:
+    run = lint(clean_repo, "--help")
     for option in ("--fix", "--diff", "--format", "--select", "--ignore", "--show-source"):
         assert option in run.stdout
 
 
-def test_fix_renames_the_function_then_follows_with_its_entrypoint(repo: Path) -> None:
+def test_fix_renames_the_function_then_follows_with_its_entrypoint(clean_repo: Path) -> None:
     """The entrypoint pointed at the old name; after the rename (round 1) it is rewritten
     (round 2), and the deployment keeps working at every step of the written result."""
-    flow = repo / "projects/farm/flows/harvest.py"
-    config = repo / "projects/farm/prefect.yaml"
+    flow = clean_repo / "projects/farm/flows/harvest.py"
+    config = clean_repo / "projects/farm/prefect.yaml"
     good_flow, good_config = flow.read_bytes(), config.read_bytes()
     flow.write_bytes(good_flow.replace(b"harvest_flow(", b"harvest("))
     config.write_bytes(good_config.replace(b"harvest.py:harvest_flow", b"harvest.py:harvest"))
-    before = lint(repo)
+    before = lint(clean_repo)
     assert [line.split()[1] for line in before.stdout.splitlines()] == ["PF003", "PD004"]
     # PD004 alone cannot fix it: harvest_flow does not exist yet, so nothing is written
-    only_yaml = lint(repo, "--fix", "--select", "PD004")
+    only_yaml = lint(clean_repo, "--fix", "--select", "PD004")
     assert only_yaml.exit_code == 1 and "Fixed" not in only_yaml.stderr
     assert config.read_bytes() == good_config.replace(b"harvest.py:harvest_flow",
                                                       b"harvest.py:harvest")
-    run = lint(repo, "--fix")
+    run = lint(clean_repo, "--fix")
     assert (run.exit_code, run.stdout) == (0, "")
     assert (flow.read_bytes(), config.read_bytes()) == (good_flow, good_config)
 
 
-def test_fix_rewrites_an_entrypoint_written_as_a_block_scalar(repo: Path) -> None:
-    config = repo / "projects/farm/prefect.yaml"
+def test_fix_rewrites_an_entrypoint_written_as_a_block_scalar(clean_repo: Path) -> None:
+    config = clean_repo / "projects/farm/prefect.yaml"
     good = config.read_text()
     config.write_text(good.replace("entrypoint: flows/harvest.py:harvest_flow",
                                    "entrypoint: >-  # folded\n      ./flows/harvest.py:harvest_flow"))
-    before = lint(repo)
+    before = lint(clean_repo)
     assert "PD004" in before.stdout and "(1 fixable with --fix)" in before.stderr, before
-    run = lint(repo, "--fix")
+    run = lint(clean_repo, "--fix")
     assert (run.exit_code, run.stdout) == (0, ""), (run.stdout, run.stderr)
     assert config.read_text() == good.replace("harvest_flow\n", "harvest_flow  # folded\n", 1)
 
 
-def test_an_entrypoint_that_cannot_be_edited_is_not_called_fixable(repo: Path) -> None:
+def test_an_entrypoint_that_cannot_be_edited_is_not_called_fixable(clean_repo: Path) -> None:
     """An entrypoint that is an alias of another value: replace_value refuses it."""
-    config = repo / "projects/farm/prefect.yaml"
+    config = clean_repo / "projects/farm/prefect.yaml"
     config.write_text("x-ep: &ep ./flows/harvest.py:harvest_flow\n" + config.read_text().replace(
         "entrypoint: flows/harvest.py:harvest_flow", "entrypoint: *ep"))
     before = config.read_bytes()
-    assert "fixable" not in lint(repo).stderr  # an alias is known not to be editable
-    run = lint(repo, "--fix")
+    assert "fixable" not in lint(clean_repo).stderr  # an alias is known not to be editable
+    run = lint(clean_repo, "--fix")
     assert run.exit_code == 1 and "PD004" in run.stdout
     assert "fixable" not in run.stderr, run.stderr
     assert config.read_bytes() == before
 
 
-def test_after_fix_nothing_left_is_called_fixable(repo: Path, monkeypatch) -> None:
+def test_after_fix_nothing_left_is_called_fixable(clean_repo: Path, monkeypatch) -> None:
     """Whatever a fixer refuses (here every YAML edit) is not advertised once --fix tried it."""
     from scaffold.lint.rules import pd004_invalid_entrypoint as pd004
 
     monkeypatch.setattr(pd004.InvalidEntrypointRule, "fix_yaml", lambda self, text, f: None)
-    config = repo / "projects/farm/prefect.yaml"
+    config = clean_repo / "projects/farm/prefect.yaml"
     config.write_text(config.read_text().replace("entrypoint: flows/", "entrypoint: ./flows/"))
-    assert "(1 fixable with --fix)" in lint(repo).stderr
-    run = lint(repo, "--fix")
+    assert "(1 fixable with --fix)" in lint(clean_repo).stderr
+    run = lint(clean_repo, "--fix")
     assert run.exit_code == 1 and "PD004" in run.stdout
     assert "fixable" not in run.stderr, run.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.helpers.ops import Server
@@ -26,8 +24,3 @@ def server(ops_server, monkeypatch: pytest.MonkeyPatch) -> Server:
     srv = Server(ops_server.api_url)
     srv.clear()
     return srv
-
-
-@pytest.fixture
-def repo(scratch_repo: Path) -> Path:
-    return scratch_repo

@@ -26,17 +26,17 @@ from tests.helpers.ops import CLI, PREFECT, generate, run, run_process
 
 
 @pytest.mark.integration
-def test_pass_through_same_output_and_exit_code(repo: Path, server):
-    generate(repo, "farm", "harvest", "season=winter", "season=summer")
-    assert run("prefect", "deploy", "-p", "farm", root=repo).exit_code == 0
+def test_pass_through_same_output_and_exit_code(scratch_repo: Path, server):
+    generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
+    assert run("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
     cases = [["deployments", "ls"], ["deployment", "ls"], ["flows", "ls"],
              ["deployment", "inspect", "nosuch/nosuch"], ["no-such-command"],
              ["deployment", "ls", "--help"], ["version"]]
     env = {**os.environ, "COLUMNS": "250"}  # rich tables of prefect: no wrapped names
 
     def both(args: list[str]) -> tuple:
-        ours = run_process([CLI, "prefect", *args], cwd=repo, env=env)
-        theirs = run_process([PREFECT, *args], cwd=repo, env=env)
+        ours = run_process([CLI, "prefect", *args], cwd=scratch_repo, env=env)
+        theirs = run_process([PREFECT, *args], cwd=scratch_repo, env=env)
         return args, ours, theirs
 
     with ThreadPoolExecutor(4) as pool:
@@ -54,39 +54,39 @@ def test_pass_through_same_output_and_exit_code(repo: Path, server):
 
 
 @pytest.mark.integration
-def test_pass_through_uses_the_embedded_default(repo: Path, server, monkeypatch):
+def test_pass_through_uses_the_embedded_default(scratch_repo: Path, server, monkeypatch):
     """Without PREFECT_API_URL, `cli prefect ...` talks to the embedded server's URL."""
-    generate(repo, "farm", "harvest")
-    assert run("prefect", "deploy", "-p", "farm", root=repo).exit_code == 0
+    generate(scratch_repo, "farm", "harvest")
+    assert run("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
     port = server.api_url.rsplit(":", 1)[1].split("/")[0]
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(SCAFFOLD_SERVER_PORT=port, COLUMNS="250")
-    out = run_process([CLI, "prefect", "deployment", "ls"], cwd=repo, env=env)
+    out = run_process([CLI, "prefect", "deployment", "ls"], cwd=scratch_repo, env=env)
     assert out.returncode == 0, out.stderr
     assert "farm__harvest_flow/farm__harvest" in out.stdout
 
 
-def test_help_lists_ours_and_pass_through(repo: Path):
-    result = run("prefect", "--help", root=repo)
+def test_help_lists_ours_and_pass_through(scratch_repo: Path):
+    result = run("prefect", "--help", root=scratch_repo)
     assert result.exit_code == 0
     for text in ("deploy", "deployment", "Other commands", "cli prefect flows ls"):
         assert text in result.output
-    result = run("prefect", "deployment", "--help", root=repo)
+    result = run("prefect", "deployment", "--help", root=scratch_repo)
     assert result.exit_code == 0
     for text in ("pause", "resume", "delete", "prefect deployment COMMAND"):
         assert text in result.output
-    result = run("prefect", "deploy", "--help", root=repo)
+    result = run("prefect", "deploy", "--help", root=scratch_repo)
     assert "--pause" in result.output and "-p, --project" in result.output
 
 
-def test_help_does_not_import_prefect(repo: Path):
+def test_help_does_not_import_prefect(scratch_repo: Path):
     code = ("import sys\nfrom scaffold.cli import main\nfor args in ({}):\n"
             "    try:\n        main(list(args))\n    except SystemExit:\n        pass\n"
             "assert 'prefect' not in sys.modules, 'prefect imported'\n")
     argv = (["--help"], ["prefect", "--help"], ["prefect", "deployment", "--help"],
             ["prefect", "deploy", "--help"], ["server", "--help"], ["status", "--help"])
     out = subprocess.run([sys.executable, "-c", code.format(repr(tuple(map(tuple, argv))))],
-                         cwd=repo, capture_output=True, text=True, check=False)
+                         cwd=scratch_repo, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
 
 
@@ -100,9 +100,9 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def farm_config(repo: Path) -> Path:
-    generate(repo, "farm", "harvest", "season=winter", "season=summer")
-    return repo
+def farm_config(scratch_repo: Path) -> Path:
+    generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
+    return scratch_repo
 
 
 COMMANDS = [("prefect", "deploy", "-p", "farm"),
@@ -176,8 +176,8 @@ def test_resolution_order(tmp_path: Path):
         api.embedded_port({"SCAFFOLD_SERVER_PORT": "http"})
 
 
-def test_server_help_documents_resolution(repo: Path):
-    result = run("server", "--help", root=repo)
+def test_server_help_documents_resolution(scratch_repo: Path):
+    result = run("server", "--help", root=scratch_repo)
     assert result.exit_code == 0
     for text in ("1. PREFECT_API_URL in the environment", "2. PREFECT_API_URL in the active",
                  "3. the embedded server: http://127.0.0.1:29020/api", "http://localhost:29020"):
@@ -188,55 +188,55 @@ def test_server_help_documents_resolution(repo: Path):
 
 
 @pytest.mark.integration
-def test_embedded_server_start_status_stop(repo: Path, monkeypatch):
+def test_embedded_server_start_status_stop(scratch_repo: Path, monkeypatch):
     """`cli server start|status|stop` with the real `prefect server start` (own port)."""
     from tests.helpers.prefect_server import free_port
 
     port = free_port()
     monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(port))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    emb = Embedded(repo)
+    emb = Embedded(scratch_repo)
     try:
-        out = run_process([CLI, "server", "start"], cwd=repo, timeout=150)
+        out = run_process([CLI, "server", "start"], cwd=scratch_repo, timeout=150)
         assert out.returncode == 0, out.stdout + out.stderr
         assert f"started (pid {emb.pid()}) at http://127.0.0.1:{port}/api" in out.stdout
         assert "created the process work pool 'default-pool'" in out.stdout
         assert f"dashboard: http://localhost:{port}" in out.stdout
         assert "cli server stop" in out.stdout
-        assert (repo / ".prefect" / "server.pid").exists()
-        assert (repo / ".prefect" / "server.log").exists()
-        assert list((repo / ".prefect").glob("*.db"))  # SQLite under <root>/.prefect
+        assert (scratch_repo / ".prefect" / "server.pid").exists()
+        assert (scratch_repo / ".prefect" / "server.log").exists()
+        assert list((scratch_repo / ".prefect").glob("*.db"))  # SQLite under <root>/.prefect
 
-        again = run("server", "start", root=repo)
+        again = run("server", "start", root=scratch_repo)
         assert again.exit_code == 0 and "already running" in again.output
-        status = run("server", "status", root=repo)
+        status = run("server", "status", root=scratch_repo)
         assert status.exit_code == 0 and "healthy" in status.output
         assert f"operations use: http://127.0.0.1:{port}/api" in status.output
 
         # the operations use it without PREFECT_API_URL
-        generate(repo, "farm", "harvest")
-        result = run("prefect", "deploy", "-p", "farm", root=repo)
+        generate(scratch_repo, "farm", "harvest")
+        result = run("prefect", "deploy", "-p", "farm", root=scratch_repo)
         assert result.exit_code == 0, result.output + result.stderr
         assert f"deployed to http://127.0.0.1:{port}/api" in result.output
         pid = emb.pid()
     finally:
-        stopped = run("server", "stop", root=repo)
+        stopped = run("server", "stop", root=scratch_repo)
     assert stopped.exit_code == 0 and f"stopped (pid {pid})" in stopped.output
     assert not _group_alive(pid)  # the whole process group is gone (zombies aside)
-    assert not (repo / ".prefect" / "server.pid").exists()
-    status = run("server", "status", root=repo)
+    assert not (scratch_repo / ".prefect" / "server.pid").exists()
+    status = run("server", "status", root=scratch_repo)
     assert status.exit_code == 1 and "not running" in status.output
-    assert run("server", "stop", root=repo).output.strip() == "Prefect server not running"
+    assert run("server", "stop", root=scratch_repo).output.strip() == "Prefect server not running"
 
 
-def test_stop_ignores_a_stale_pid_file(repo: Path, monkeypatch):
+def test_stop_ignores_a_stale_pid_file(scratch_repo: Path, monkeypatch):
     monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(closed_port()))
-    (repo / ".prefect").mkdir()
+    (scratch_repo / ".prefect").mkdir()
     sleeper = subprocess.Popen(["sleep", "30"], start_new_session=True)
     try:
         # a live process that is not a Prefect server must never be signalled
-        (repo / ".prefect" / "server.pid").write_text(f"{sleeper.pid}\n")
-        result = run("server", "stop", root=repo)
+        (scratch_repo / ".prefect" / "server.pid").write_text(f"{sleeper.pid}\n")
+        result = run("server", "stop", root=scratch_repo)
         assert result.exit_code == 0 and "not running" in result.output
         assert sleeper.poll() is None
     finally:
@@ -308,15 +308,15 @@ def test_client_failing_to_reach_the_api_is_one_line(web_server: int):
                                f"Prefect API; {NOT_PREFECT_HINT}")
 
 
-def test_embedded_port_held_by_another_web_server(repo: Path, web_server: int, monkeypatch):
+def test_embedded_port_held_by_another_web_server(scratch_repo: Path, web_server: int, monkeypatch):
     monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(web_server))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    result = run("server", "start", root=repo)
+    result = run("server", "start", root=scratch_repo)
     assert result.exit_code == 1, result.output + result.stderr
     assert result.stderr == (f"error: port {web_server} on 127.0.0.1 is used by another "
                              "program; stop it or set SCAFFOLD_SERVER_PORT to a free port\n")
-    assert not (repo / ".prefect" / "server.pid").exists()
-    status = run("server", "status", root=repo)
+    assert not (scratch_repo / ".prefect" / "server.pid").exists()
+    status = run("server", "status", root=scratch_repo)
     assert status.exit_code == 1
     assert "a Prefect server answers" not in status.output
     assert f"port {web_server} is used by another program" in status.output
@@ -325,19 +325,19 @@ def test_embedded_port_held_by_another_web_server(repo: Path, web_server: int, m
 # -- pass-through with the server down ---------------------------------------------------------
 
 
-def test_pass_through_server_down_one_line(repo: Path, monkeypatch):
+def test_pass_through_server_down_one_line(scratch_repo: Path, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(closed_port()))
     env = dict(os.environ)
     for args in (["flows", "ls"], ["deployment", "ls"], ["work-pool", "ls"]):
-        out = run_process([CLI, "prefect", *args], cwd=repo, env=env)
+        out = run_process([CLI, "prefect", *args], cwd=scratch_repo, env=env)
         assert out.returncode == 1, (args, out.stdout, out.stderr)
         assert out.stdout == "" and out.stderr.count("\n") == 1, out.stderr
         assert out.stderr.startswith("error: Prefect server not reachable at http://127.0.0.1:")
         assert out.stderr.endswith("; start it with `cli server start`\n")
     # no server needed: forwarded unchecked, prefect's own result
     for args in (["version"], ["flows", "ls", "--help"], ["config", "view"]):
-        out = run_process([CLI, "prefect", *args], cwd=repo, env=env)
+        out = run_process([CLI, "prefect", *args], cwd=scratch_repo, env=env)
         assert out.returncode == 0, (args, out.stderr)
 
 

@@ -18,19 +18,20 @@ ORDERS = "dw__load_flow/dw__load__orders"
 
 
 @pytest.fixture
-def farm(repo: Path, server) -> Path:
-    generate(repo, "farm", "harvest", "season=winter", "season=summer")
-    return repo
+def harvest_repo(scratch_repo: Path, server) -> Path:
+    """A scratch repository whose project farm has flow harvest (deployments winter, summer)."""
+    generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
+    return scratch_repo
 
 
 @pytest.fixture
-def two_projects(farm: Path) -> Path:
-    generate(farm, "dw", "load", "table=orders")
-    return farm
+def two_projects(harvest_repo: Path) -> Path:
+    generate(harvest_repo, "dw", "load", "table=orders")
+    return harvest_repo
 
 
-def test_deploy_by_project(farm: Path, server):
-    result = run("prefect", "deploy", "-p", "farm", root=farm)
+def test_deploy_by_project(harvest_repo: Path, server):
+    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.output + result.stderr
     on_server = server.deployments()
     assert set(on_server) == {WINTER, SUMMER}
@@ -50,14 +51,14 @@ def test_deploy_by_project(farm: Path, server):
     assert lines[0] == "[1/2] farm__harvest__winter: created, active"
     assert lines[1] == "[2/2] farm__harvest__summer: created, active"
     assert "2 of 2 deployed to " + server.api_url in result.output
-    assert not (farm / "projects" / "farm" / ".prefect").exists()
+    assert not (harvest_repo / "projects" / "farm" / ".prefect").exists()
 
 
-def test_deploy_never_writes_prefect_yaml(farm: Path, server):
-    path = farm / "projects" / "farm" / "prefect.yaml"
+def test_deploy_never_writes_prefect_yaml(harvest_repo: Path, server):
+    path = harvest_repo / "projects" / "farm" / "prefect.yaml"
     before = path.read_bytes()
-    assert run("prefect", "deploy", "-p", "farm", root=farm).exit_code == 0
-    assert run("prefect", "deploy", "-p", "farm", root=farm).exit_code == 0
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     assert path.read_bytes() == before
 
 
@@ -79,17 +80,17 @@ def test_deploy_several_projects(two_projects: Path, server):
     assert not any(server.paused().values())
 
 
-def test_deploy_pause_flag_creates_paused(farm: Path, server):
-    result = run("prefect", "deploy", "-d", "farm__harvest__winter", "--pause", root=farm)
+def test_deploy_pause_flag_creates_paused(harvest_repo: Path, server):
+    result = run("prefect", "deploy", "-d", "farm__harvest__winter", "--pause", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
     assert "created, paused (--pause)" in result.output
     assert server.paused() == {WINTER: True}
 
 
-def test_redeploy_keeps_pause_state(farm: Path, server):
-    assert run("prefect", "deploy", "-p", "farm", root=farm).exit_code == 0
+def test_redeploy_keeps_pause_state(harvest_repo: Path, server):
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     server.set_paused(SUMMER, True)
-    result = run("prefect", "deploy", "-p", "farm", root=farm)
+    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
     assert server.paused() == {WINTER: False, SUMMER: True}
     assert "farm__harvest__summer: updated, paused (kept)" in result.output
@@ -97,17 +98,17 @@ def test_redeploy_keeps_pause_state(farm: Path, server):
     assert "stay paused" in result.output and "cli prefect deployment resume" in result.output
 
     # --pause pauses the active one too
-    assert run("prefect", "deploy", "-p", "farm", "--pause", root=farm).exit_code == 0
+    assert run("prefect", "deploy", "-p", "farm", "--pause", root=harvest_repo).exit_code == 0
     assert server.paused() == {WINTER: True, SUMMER: True}
 
     # prefect.yaml's own `paused` wins over the server's state
-    path = farm / "projects" / "farm" / "prefect.yaml"
+    path = harvest_repo / "projects" / "farm" / "prefect.yaml"
     text = path.read_text()
     entries = yaml.safe_load(text)["deployments"]
     entries[1] = {**entries[1], "paused": False}
     text = yamledit.remove_deployments(text, ["farm__harvest__summer"])
     path.write_text(yamledit.insert_deployments(text, [entries[1]]))
-    result = run("prefect", "deploy", "-p", "farm", root=farm)
+    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
     assert "farm__harvest__summer: updated, active (prefect.yaml)" in result.output
     assert server.paused() == {WINTER: True, SUMMER: False}
@@ -127,11 +128,11 @@ def test_unknown_names_deploy_nothing(two_projects: Path, server):
     assert result.exit_code == 2 and "-p PROJECT" in result.stderr
 
 
-def test_failing_flow_file_fails_alone(farm: Path, server):
-    generate(farm, "farm", "broken")
-    flow_file = farm / "projects" / "farm" / "flows" / "broken.py"
+def test_failing_flow_file_fails_alone(harvest_repo: Path, server):
+    generate(harvest_repo, "farm", "broken")
+    flow_file = harvest_repo / "projects" / "farm" / "flows" / "broken.py"
     flow_file.write_text("raise RuntimeError('boom at import')\n" + flow_file.read_text())
-    result = run("prefect", "deploy", "-p", "farm", root=farm)
+    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 1
     assert set(server.deployments()) == {WINTER, SUMMER}
     assert "farm__broken: FAILED:" in result.output and "boom at import" in result.output
@@ -139,11 +140,11 @@ def test_failing_flow_file_fails_alone(farm: Path, server):
     assert "error: 1 of 3 deployments failed" in result.stderr
 
 
-def test_missing_work_pool_is_explained(repo: Path, server):
-    generate(repo, "farm", "harvest")
-    path = repo / "projects" / "farm" / "prefect.yaml"
+def test_missing_work_pool_is_explained(scratch_repo: Path, server):
+    generate(scratch_repo, "farm", "harvest")
+    path = scratch_repo / "projects" / "farm" / "prefect.yaml"
     path.write_text(path.read_text().replace("name: default-pool", "name: no-such-pool", 1))
-    result = run("prefect", "deploy", "-p", "farm", root=repo)
+    result = run("prefect", "deploy", "-p", "farm", root=scratch_repo)
     assert result.exit_code == 1
     assert "no-such-pool" in result.stderr and "work-pool create" in result.stderr
     assert server.deployments() == {}
@@ -219,17 +220,17 @@ def _shape(dep) -> dict:
     return data
 
 
-def test_same_result_as_prefect_deploy(repo: Path, server, monkeypatch: pytest.MonkeyPatch):
+def test_same_result_as_prefect_deploy(scratch_repo: Path, server, monkeypatch: pytest.MonkeyPatch):
     """Prefect's own machinery: what `prefect deploy --all` stores is what we store
     (schedules, job variables, templating, triggers, concurrency, schema, pull steps)."""
-    project = repo / "projects" / "machinery"
+    project = scratch_repo / "projects" / "machinery"
     (project / "flows").mkdir(parents=True)
     (project / "flows" / "job.py").write_text(JOB_FLOW)
     (project / "prefect.yaml").write_text(PROJECT_YAML)
     monkeypatch.setenv("MACHINERY_STAGE", "prod")
     # with SCAFFOLD_ROOT set, prefect resolves the pull step's {{ $SCAFFOLD_ROOT }} at deploy
     # time (else the worker does at run time): the same for both
-    monkeypatch.setenv("SCAFFOLD_ROOT", str(repo))
+    monkeypatch.setenv("SCAFFOLD_ROOT", str(scratch_repo))
 
     native = run_process([PREFECT, "deploy", "--all"], cwd=project, env=dict(os.environ))
     assert native.returncode == 0, native.stdout + native.stderr
@@ -237,7 +238,7 @@ def test_same_result_as_prefect_deploy(repo: Path, server, monkeypatch: pytest.M
     their_automations = {n: server.automations_of(d.id) for n, d in theirs.items()}
     server.clear()
 
-    result = run("prefect", "deploy", "-p", "machinery", root=repo)
+    result = run("prefect", "deploy", "-p", "machinery", root=scratch_repo)
     assert result.exit_code == 0, result.output + result.stderr
     ours = server.deployments()
     assert set(ours) == set(theirs) == {"machinery__job_flow/machinery__job__a",
@@ -253,19 +254,19 @@ def test_same_result_as_prefect_deploy(repo: Path, server, monkeypatch: pytest.M
                 for a in their_automations[name]]
     a = ours["machinery__job_flow/machinery__job__a"]
     assert a.pull_steps[0]["prefect.deployments.steps.set_working_directory"] == {
-        "directory": f"{repo}/projects/machinery"}
+        "directory": f"{scratch_repo}/projects/machinery"}
     assert a.job_variables == {"env": {"STAGE": "prod"}}
     assert a.parameters == {"n": 3, "label": "prod-a"}
     assert len(server.automations_of(a.id)) == 1
 
     # redeploy: the trigger's automation is replaced, not duplicated; dropping the trigger
     # from prefect.yaml removes it
-    assert run("prefect", "deploy", "-p", "machinery", root=repo).exit_code == 0
+    assert run("prefect", "deploy", "-p", "machinery", root=scratch_repo).exit_code == 0
     assert len(server.automations_of(a.id)) == 1
     text = (project / "prefect.yaml").read_text()
     (project / "prefect.yaml").write_text(text[: text.index("  triggers:")]
                                           + text[text.index("- name: machinery__job__b"):])
-    assert run("prefect", "deploy", "-p", "machinery", root=repo).exit_code == 0
+    assert run("prefect", "deploy", "-p", "machinery", root=scratch_repo).exit_code == 0
     assert server.automations_of(a.id) == []
 
 

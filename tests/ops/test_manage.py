@@ -19,13 +19,13 @@ ALL = {WINTER, SUMMER, ORDERS}
 
 
 @pytest.fixture
-def deployed(repo: Path, server) -> Path:
-    generate(repo, "farm", "harvest", "season=winter", "season=summer")
-    generate(repo, "dw", "load", "table=orders")
-    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=repo)
+def deployed(scratch_repo: Path, server) -> Path:
+    generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
+    generate(scratch_repo, "dw", "load", "table=orders")
+    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=scratch_repo)
     assert result.exit_code == 0, result.output + result.stderr
     assert server.paused() == {WINTER: False, SUMMER: False, ORDERS: False}
-    return repo
+    return scratch_repo
 
 
 def test_pause_and_resume_by_project(deployed: Path, server):
@@ -154,12 +154,12 @@ def test_delete_confirmation(deployed: Path, server):
     assert set(server.deployments()) == {ORDERS}
 
 
-def test_many_deployments_bulk(repo: Path, server):
+def test_many_deployments_bulk(scratch_repo: Path, server):
     """More than one bulk request (50 per request): 53 deployments deleted by one command."""
-    generate(repo, "big", "job", *[f"n=v{i}" for i in range(53)])
-    assert run("prefect", "deploy", "-p", "big", root=repo).exit_code == 0
+    generate(scratch_repo, "big", "job", *[f"n=v{i}" for i in range(53)])
+    assert run("prefect", "deploy", "-p", "big", root=scratch_repo).exit_code == 0
     assert len(server.deployments()) == 53
-    result = run("prefect", "deployment", "delete", "-p", "big", root=repo)
+    result = run("prefect", "deployment", "delete", "-p", "big", root=scratch_repo)
     assert result.exit_code == 0, result.stderr
     assert server.deployments() == {}
     assert "53 deleted" in result.output

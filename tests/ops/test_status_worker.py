@@ -22,19 +22,19 @@ def rows(report: dict, project: str) -> dict[str, dict]:
     return {r["name"]: r for r in block["deployments"]}
 
 
-def test_status_drift_pause_schedules(repo: Path, server):
-    generate(repo, "farm", "harvest", "season=winter", "season=summer")
-    generate(repo, "dw", "load", "table=orders")
-    assert run("prefect", "deploy", "-p", "farm", "-p", "dw", root=repo).exit_code == 0
+def test_status_drift_pause_schedules(scratch_repo: Path, server):
+    generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
+    generate(scratch_repo, "dw", "load", "table=orders")
+    assert run("prefect", "deploy", "-p", "farm", "-p", "dw", root=scratch_repo).exit_code == 0
     server.set_paused(SUMMER, True)
     # drift: one entry removed from the config (only on server), one never deployed
-    path = repo / "projects" / "farm" / "prefect.yaml"
+    path = scratch_repo / "projects" / "farm" / "prefect.yaml"
     path.write_text(yamledit.remove_deployments(path.read_text(), ["farm__harvest__winter"]))
     result = run("new-deployment", "farm", "harvest", "--param", "season=autumn",
-                 "--schedule", "0 6 * * *", root=repo)
+                 "--schedule", "0 6 * * *", root=scratch_repo)
     assert result.exit_code == 0, result.output + result.stderr
 
-    result = run("status", "-p", "farm", "--json", root=repo)
+    result = run("status", "-p", "farm", "--json", root=scratch_repo)
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.output)
     assert report["api_url"] == server.api_url
@@ -51,19 +51,19 @@ def test_status_drift_pause_schedules(repo: Path, server):
     assert autumn["schedules"] and autumn["schedules"][0].startswith("cron 0 6 * * *")
 
     # the table: every project, drift counted
-    result = run("status", root=repo)
+    result = run("status", root=scratch_repo)
     assert result.exit_code == 0, result.stderr
     assert "only on server" in result.output and "missing on server" in result.output
     assert "2 drifted deployment(s)" in result.output
     assert "dw__load__orders" in result.output
 
-    result = run("status", "-p", "frm", root=repo)
+    result = run("status", "-p", "frm", root=scratch_repo)
     assert result.exit_code == 2 and "'farm'" in result.stderr
 
 
-def test_process_worker_runs_generated_deployment(repo: Path, server):
-    generate(repo, "farm", "harvest", "season=winter", "season=summer")
-    assert run("prefect", "deploy", "-d", "farm__harvest__winter", root=repo).exit_code == 0
+def test_process_worker_runs_generated_deployment(scratch_repo: Path, server):
+    generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
+    assert run("prefect", "deploy", "-d", "farm__harvest__winter", root=scratch_repo).exit_code == 0
 
     async def create_run(client):
         dep = await client.read_deployment_by_name(WINTER)
@@ -73,7 +73,7 @@ def test_process_worker_runs_generated_deployment(repo: Path, server):
     env = {k: v for k, v in os.environ.items() if k != "SCAFFOLD_ROOT"}
     # the pass-through sets SCAFFOLD_ROOT for the pull step ({{ $SCAFFOLD_ROOT }}/projects/farm)
     worker = run_process([CLI, "prefect", "worker", "start", "--pool", "default-pool",
-                          "--run-once", "--limit", "1"], cwd=repo, env=env, timeout=180)
+                          "--run-once", "--limit", "1"], cwd=scratch_repo, env=env, timeout=180)
     assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
 
     async def read_run(client):
@@ -83,6 +83,6 @@ def test_process_worker_runs_generated_deployment(repo: Path, server):
     assert finished.state.is_completed(), (finished.state, worker.stdout[-3000:])
     assert finished.parameters == {"season": "winter"}
 
-    report = json.loads(run("status", "-p", "farm", "--json", root=repo).output)
+    report = json.loads(run("status", "-p", "farm", "--json", root=scratch_repo).output)
     last = rows(report, "farm")["farm__harvest__winter"]["last_run"]
     assert last["state"] == "Completed" and last["flow_run"] == finished.name

@@ -28,65 +28,59 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, **kw):
                           capture_output=True, text=True, timeout=120, check=False, **kw)
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    (root / "projects").mkdir(parents=True)
-    return root
-
-
 # -- local fallback, for real -------------------------------------------------------------------
 
 
-def test_falls_back_to_the_local_venv_without_a_docker_daemon(repo):
+def test_falls_back_to_the_local_venv_without_a_docker_daemon(scratch_repo):
     # Whatever docker is on PATH here (a client without a daemon, or none at all), the stack is
     # not up, so the command runs from .venv.
-    result = run(["--version"], cwd=repo)
+    result = run(["--version"], cwd=scratch_repo)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "cli, version 0.1.0"
 
 
-def test_local_run_works_in_the_callers_folder_with_the_same_arguments(repo):
-    result = run(["new-project", "farm"], cwd=repo)
+def test_local_run_works_in_the_callers_folder_with_the_same_arguments(scratch_repo):
+    result = run(["new-project", "farm"], cwd=scratch_repo)
     assert result.returncode == 0, result.stderr
-    assert (repo / "projects" / "farm" / "prefect.yaml").is_file()
+    assert (scratch_repo / "projects" / "farm" / "prefect.yaml").is_file()
     # From a sub-folder: the repository is still found by walking up from where the user is.
-    flows = repo / "projects" / "farm" / "flows"
+    flows = scratch_repo / "projects" / "farm" / "flows"
     result = run(["new-flow", "farm", "harvest", "--param", "season=winter"], cwd=flows)
     assert result.returncode == 0, result.stderr
     assert (flows / "harvest.py").is_file()
-    assert "farm__harvest__winter" in (repo / "projects" / "farm" / "prefect.yaml").read_text()
+    config = scratch_repo / "projects" / "farm" / "prefect.yaml"
+    assert "farm__harvest__winter" in config.read_text()
 
 
-def test_local_run_propagates_the_exit_code_and_keeps_streams_apart(repo):
-    before = sorted(p.name for p in repo.rglob("*"))
-    bad = run(["new-project", "Farm"], cwd=repo)
+def test_local_run_propagates_the_exit_code_and_keeps_streams_apart(scratch_repo):
+    before = sorted(p.name for p in scratch_repo.rglob("*"))
+    bad = run(["new-project", "Farm"], cwd=scratch_repo)
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert bad.stderr.strip().splitlines()[-1].startswith("error: invalid project name 'Farm'")
-    assert sorted(p.name for p in repo.rglob("*")) == before
-    unknown = run(["no-such-command"], cwd=repo)
+    assert sorted(p.name for p in scratch_repo.rglob("*")) == before
+    unknown = run(["no-such-command"], cwd=scratch_repo)
     assert unknown.returncode == 2 and "No such command" in unknown.stderr
 
 
-def test_local_run_propagates_an_operation_failure(repo):
+def test_local_run_propagates_an_operation_failure(scratch_repo):
     # exit 1: the server named by PREFECT_API_URL does not answer (a free port, nothing there)
-    assert run(["new-project", "farm"], cwd=repo).returncode == 0
-    assert run(["new-flow", "farm", "harvest"], cwd=repo).returncode == 0
+    assert run(["new-project", "farm"], cwd=scratch_repo).returncode == 0
+    assert run(["new-flow", "farm", "harvest"], cwd=scratch_repo).returncode == 0
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
-    down = run(["prefect", "deployment", "pause", "-p", "farm"], cwd=repo, env=env)
+    down = run(["prefect", "deployment", "pause", "-p", "farm"], cwd=scratch_repo, env=env)
     assert down.returncode == 1
     assert down.stderr.startswith(f"error: Prefect server not reachable at http://127.0.0.1:{port}")
 
 
-def test_forced_local_mode_and_a_bad_mode(repo):
+def test_forced_local_mode_and_a_bad_mode(scratch_repo):
     env = {**os.environ, "SCAFFOLD_CLI": "local"}
-    assert run(["--version"], cwd=repo, env=env).returncode == 0
+    assert run(["--version"], cwd=scratch_repo, env=env).returncode == 0
     env["SCAFFOLD_CLI"] = "elsewhere"
-    bad = run(["--version"], cwd=repo, env=env)
+    bad = run(["--version"], cwd=scratch_repo, env=env)
     assert bad.returncode == 2
     assert bad.stderr.strip() == (
         "error: SCAFFOLD_CLI must be auto, docker or local, not 'elsewhere'")
@@ -170,19 +164,19 @@ def test_container_working_dir_follows_the_callers_folder(fake_docker):
     assert calls()[-1][-6:] == ["-w", "/app/projects", "prefect-cli", "cli", "lint", "."]
 
 
-def test_stack_down_falls_back_to_local(fake_docker, repo):
+def test_stack_down_falls_back_to_local(fake_docker, scratch_repo):
     env, calls = fake_docker
     env["FAKE_PS"] = ""  # compose answers, but prefect-cli is not running
-    result = run(["--version"], cwd=repo, env=env)
+    result = run(["--version"], cwd=scratch_repo, env=env)
     assert result.returncode == 0 and result.stdout.strip() == "cli, version 0.1.0"
     assert [c[3] for c in calls()] == ["ps"]
 
 
-def test_a_stopped_container_falls_back_to_local(fake_docker, repo):
+def test_a_stopped_container_falls_back_to_local(fake_docker, scratch_repo):
     # Compose v1 lists stopped containers in `ps -q` too: the engine decides.
     env, calls = fake_docker
     env["FAKE_RUNNING"] = "false"
-    result = run(["--version"], cwd=repo, env=env)
+    result = run(["--version"], cwd=scratch_repo, env=env)
     assert result.returncode == 0 and result.stdout.strip() == "cli, version 0.1.0"
     assert [c[2] for c in calls()] == ["compose", "inspect"]
 
@@ -200,7 +194,7 @@ def test_compose_v1_when_there_is_no_v2_plugin(fake_docker, tmp_path):
                      "cli", "status"]
 
 
-def test_forced_docker_mode_without_compose_says_so(fake_docker, repo, tmp_path):
+def test_forced_docker_mode_without_compose_says_so(fake_docker, scratch_repo, tmp_path):
     env, calls = fake_docker
     # A PATH with the stand-in docker and the few tools the scripts use, so that a real
     # docker-compose on this machine is not found.
@@ -209,7 +203,7 @@ def test_forced_docker_mode_without_compose_says_so(fake_docker, repo, tmp_path)
     for name in ("bash", "env", "dirname", "basename", "date", "head"):
         (tools / name).symlink_to(shutil.which(name))
     env.update(FAKE_NO_V2="1", SCAFFOLD_CLI="docker", PATH=f"{tmp_path / 'bin'}:{tools}")
-    result = run(["status"], cwd=repo, env=env)
+    result = run(["status"], cwd=scratch_repo, env=env)
     assert result.returncode == 2
     assert "neither 'docker compose' nor 'docker-compose' works here" in result.stderr
     assert calls() == []
@@ -235,10 +229,10 @@ def test_terminal_gets_a_tty(fake_docker):
     assert b"tty-out" in output
 
 
-def test_forced_docker_mode_does_not_fall_back(fake_docker, repo):
+def test_forced_docker_mode_does_not_fall_back(fake_docker, scratch_repo):
     env, calls = fake_docker
     env.update(FAKE_PS="", SCAFFOLD_CLI="docker", FAKE_EXIT="1")
-    assert run(["--version"], cwd=repo, env=env).returncode == 1
+    assert run(["--version"], cwd=scratch_repo, env=env).returncode == 1
     assert [c[3] for c in calls()] == ["exec"]
 
 

@@ -61,19 +61,19 @@ def compose_values(pg: TempPostgres) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def compose(postgres) -> dict:
+def pg_compose(postgres) -> dict:
     return load_compose(compose_values(postgres))
 
 
 @pytest.fixture(scope="module")
-def server(postgres, compose):
+def pg_server(postgres, pg_compose):
     """prefect-server's environment from the compose file; only the database host differs
     (127.0.0.1 and the cluster's port instead of prefect-postgres:5432)."""
     import asyncpg  # noqa: F401  - the driver the URL names: a prefect dependency, must be there
 
     from tests.helpers.prefect_server import PrefectServer
 
-    env = environment(compose["services"]["prefect-server"])
+    env = environment(pg_compose["services"]["prefect-server"])
     url = env["PREFECT_API_DATABASE_CONNECTION_URL"]
     assert COMPOSE_DB_HOST in url and url.startswith("postgresql+asyncpg://")
     env["PREFECT_API_DATABASE_CONNECTION_URL"] = url.replace(
@@ -107,33 +107,33 @@ def healthcheck(service: dict, port_in_compose: str, port: int) -> list[str]:
             for a in test[1:]]
 
 
-def test_server_keeps_its_state_in_postgres(server, postgres, compose):
+def test_server_keeps_its_state_in_postgres(pg_server, postgres, pg_compose):
     tables = set(postgres.psql(postgres.database, "SELECT tablename FROM pg_tables "
                                                   "WHERE schemaname = 'public'").split())
     assert {"flow", "deployment", "flow_run", "work_pool", "alembic_version"} <= tables
     assert postgres.psql(postgres.database, "SELECT count(*) FROM alembic_version").strip() == "1"
     # The compose healthcheck succeeds against it.
-    check = healthcheck(compose["services"]["prefect-server"], "4200", server.port)
+    check = healthcheck(pg_compose["services"]["prefect-server"], "4200", pg_server.port)
     assert subprocess.run(check, timeout=30, check=False).returncode == 0
 
 
-def test_dashboard_calls_the_api_on_the_published_port(server):
+def test_dashboard_calls_the_api_on_the_published_port(pg_server):
     # The browser on the host loads the dashboard, which then calls PREFECT_UI_API_URL: the
     # compose file's http://localhost:29020/api, not the container's own address.
-    base = server.api_url.removesuffix("/api")
+    base = pg_server.api_url.removesuffix("/api")
     with urllib.request.urlopen(f"{base}/", timeout=30) as resp:
         assert resp.status == 200 and b"<html" in resp.read().lower()
     with urllib.request.urlopen(f"{base}/ui-settings", timeout=30) as resp:
         settings = json.loads(resp.read())
     assert settings["api_url"] == "http://localhost:29020/api"
-    static = Path(server.env["PREFECT_SERVER_UI_STATIC_DIRECTORY"])
+    static = Path(pg_server.env["PREFECT_SERVER_UI_STATIC_DIRECTORY"])
     assert any(static.rglob("index.html")), "the dashboard's files went to the configured folder"
 
 
 @contextlib.contextmanager
-def compose_worker(compose: dict, env: dict[str, str]):
+def compose_worker(pg_compose: dict, env: dict[str, str]):
     """prefect-worker's own command and environment, as a process group of this test."""
-    worker = compose["services"]["prefect-worker"]
+    worker = pg_compose["services"]["prefect-worker"]
     proc = subprocess.Popen(command_args(worker), env=env, cwd=env["SCAFFOLD_ROOT"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -171,28 +171,28 @@ def deployments(pg: TempPostgres) -> dict[str, bool]:
             (line.split("|") for line in rows.splitlines())}
 
 
-def test_deploy_run_pause_resume_on_postgres(server, postgres, compose, tmp_path):
+def test_deploy_run_pause_resume_on_postgres(pg_server, postgres, pg_compose, tmp_path):
     repo = tmp_path / "repo"
     (repo / "projects").mkdir(parents=True)
-    env = dict(server.env)
+    env = dict(pg_server.env)
     run([CLI, "new-project", "farm"], env, repo)
     run([CLI, "new-flow", "farm", "harvest", "--param", "season=winter",
          "--param", "season=summer"], env, repo)
 
     # The worker exactly as compose runs it: it creates the work pool, then polls it.
-    worker_service = compose["services"]["prefect-worker"]
+    worker_service = pg_compose["services"]["prefect-worker"]
     worker_port = _free_port()
     worker_env = {
         **env,
         **environment(worker_service),
-        "PREFECT_API_URL": server.api_url,      # instead of http://prefect-server:4200/api
+        "PREFECT_API_URL": pg_server.api_url,      # instead of http://prefect-server:4200/api
         "SCAFFOLD_ROOT": str(repo),             # instead of the container's /app
         "PREFECT_WORKER_WEBSERVER_PORT": str(worker_port),
         "PREFECT_WORKER_QUERY_SECONDS": "1",    # the default 10 s poll only slows the test
         # `prefect` is on the image's PATH; here it is this environment's.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     }
-    with compose_worker(compose, worker_env) as worker:
+    with compose_worker(pg_compose, worker_env) as worker:
         check = healthcheck(worker_service,
                             environment(worker_service)["PREFECT_WORKER_WEBSERVER_PORT"],
                             worker_port)
@@ -248,34 +248,34 @@ def ops_lines(prefix: str) -> list[str]:
             if line.strip().startswith(prefix)]
 
 
-def test_documented_schema_upgrade_runs_on_postgres(server, postgres):
+def test_documented_schema_upgrade_runs_on_postgres(pg_server, postgres):
     # docs/ops.md: docker compose run --rm prefect-server prefect server database upgrade -y
     (line,) = ops_lines("docker compose run --rm prefect-server ")
     args = line.removeprefix("docker compose run --rm prefect-server ").split()
     assert args[:4] == ["prefect", "server", "database", "upgrade"]
     before = postgres.psql(postgres.database, "SELECT version_num FROM alembic_version")
-    run([PREFECT, *args[1:]], dict(server.env), server.home, timeout=300)
+    run([PREFECT, *args[1:]], dict(pg_server.env), pg_server.home, timeout=300)
     assert postgres.psql(postgres.database, "SELECT version_num FROM alembic_version") == before
 
 
-def deploy_sample(server, tmp_path: Path) -> None:
+def deploy_sample(pg_server, tmp_path: Path) -> None:
     """A generated project deployed to the server (its work pool created when missing): data
     of its own for a test, whichever tests ran before it on the shared server."""
     from scaffold.ops.embedded import DEFAULT_WORK_POOL, ensure_process_pool
 
-    ensure_process_pool(server.api_url, DEFAULT_WORK_POOL)
+    ensure_process_pool(pg_server.api_url, DEFAULT_WORK_POOL)
     repo = tmp_path / "sample"
     (repo / "projects").mkdir(parents=True)
-    env = dict(server.env)
+    env = dict(pg_server.env)
     run([CLI, "new-project", "backup"], env, repo)
     run([CLI, "new-flow", "backup", "nightly", "--param", "day=monday"], env, repo)
     run([CLI, "prefect", "deploy", "-p", "backup"], env, repo)
 
 
-def test_documented_backup_and_restore(server, postgres, tmp_path):
+def test_documented_backup_and_restore(pg_server, postgres, tmp_path):
     """docs/ops.md's pg_dump and pg_restore lines, as the prefect-postgres container would run
     them (its POSTGRES_USER/POSTGRES_DB in the environment), restored into a second database."""
-    deploy_sample(server, tmp_path)
+    deploy_sample(pg_server, tmp_path)
     assert "backup__nightly__monday" in deployments(postgres)
     pattern = re.compile(r"docker compose exec -T prefect-postgres sh -c '([^']*)' ([<>]) (\S+)$")
     (dump_line,) = ops_lines("docker compose exec -T prefect-postgres sh -c 'pg_dump ")
