@@ -427,6 +427,8 @@ class Linter:
             text = new
         elif ordered:
             for finding in ordered:
+                if not self._ready(finding, overlay):
+                    continue  # waits for the rename it needs (next round)
                 try:
                     fixed = self.rules[finding.code]().fix_yaml(text, finding)
                 except UsageError:  # an unusual layout: the finding stays, to fix by hand
@@ -497,6 +499,22 @@ class Linter:
                           for p, new in edits.items()
                           if new != (sources.get(p) or (self.root / p).read_bytes())}
         return out
+
+    def _ready(self, finding: Finding, overlay: dict[str, bytes]) -> bool:
+        """Whether the function a fix needs exists now (in the fixed text, if any)."""
+        needs = getattr(finding.fix, "requires", None)
+        if needs is None:
+            return True
+        from scaffold.flowfile import summarize
+
+        path, function = needs
+        data = overlay.get(path)
+        if data is None:
+            try:
+                data = (self.root / path).read_bytes()
+            except OSError:
+                return False
+        return function in summarize(path, "", "", data).functions
 
     def _link(self, path: str) -> str | None:
         """Why ``path`` must not be written by --fix: it is, or lies under, a symbolic link."""

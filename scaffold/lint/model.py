@@ -53,6 +53,9 @@ class ReplaceYamlValue:
     index: int
     key: str
     value: str
+    # (flow file, function): applied only once that function exists (a rename in the same
+    # --fix run makes it); until then the edit waits, and it is dropped if the rename is
+    requires: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

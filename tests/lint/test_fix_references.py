@@ -142,3 +142,23 @@ def test_fixable_in_the_summary_is_what_fix_fixes(broken: Path) -> None:
     diff = lint(broken, "--diff").stderr
     fixable = int(plain.rsplit("(", 1)[1].split()[0])
     assert f"Would fix {fixable} of " in diff, (plain, diff)
+
+
+def test_an_entrypoint_that_waits_for_a_rename_counts_as_fixable(tmp_path: Path) -> None:
+    # PF003 renames make_report; PD004's entrypoint edit needs that rename: both are fixable
+    root = _repo(tmp_path / "repo")
+    plain = lint(root)
+    assert "(2 fixable with --fix)" in plain.stderr, plain.stderr
+    diff = lint(root, "--diff")
+    assert "Would fix 2 of 2 findings in 3 files; 0 would remain." in diff.stderr, diff.stderr
+
+
+def test_an_entrypoint_edit_is_dropped_when_its_rename_is_refused(tmp_path: Path) -> None:
+    weekly = WEEKLY.replace("from report import make_report",
+                            "import report\n\nmake_report = getattr(report, 'make_report')")
+    root = _repo(tmp_path / "repo", **{"projects/farm/flows/weekly.py": weekly})
+    config = (root / "projects/farm/prefect.yaml").read_bytes()
+    run = lint(root, "--fix")
+    assert (root / "projects/farm/prefect.yaml").read_bytes() == config
+    assert run.exit_code == 1 and "fixable" not in run.stderr.splitlines()[-1]
+    assert "PD004 not fixed, needs a manual fix" in run.stderr

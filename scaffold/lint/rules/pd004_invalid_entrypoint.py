@@ -63,15 +63,20 @@ class InvalidEntrypointRule(Rule):
                     if by_func in existing and entry_flow(naming.entrypoint(by_func)):
                         target = by_func
                 expected = naming.entrypoint(target or flow or "<FLOW>")
-                # fixed only when the new entrypoint resolves: the function is there (after a
-                # PF003 rename, on the next round of --fix)
+                # fixed only when the new entrypoint resolves: the function is there, or the
+                # PF003 rename of the same --fix run makes it (then the edit waits for it)
                 summary = index.flow(project, target) if target else None
-                safe = (summary is not None and dep.entrypoint_editable
-                        and naming.flow_function(target) in summary.functions)
+                fix = None
+                if summary is not None and dep.entrypoint_editable:
+                    wanted = naming.flow_function(target)
+                    main = summary.main_candidate() if summary.error is None else None
+                    if wanted in summary.functions:
+                        fix = ReplaceYamlValue(dep.index, "entrypoint", expected)
+                    elif main is not None and summary.flow_ok:
+                        fix = ReplaceYamlValue(dep.index, "entrypoint", expected,
+                                               requires=(summary.path, wanted))
                 yield self.finding(config.path, dep.entrypoint_pos,
-                                   f"entrypoint {ep!r} must be {expected!r}",
-                                   fix=ReplaceYamlValue(dep.index, "entrypoint", expected)
-                                   if safe else None)
+                                   f"entrypoint {ep!r} must be {expected!r}", fix=fix)
 
     def fix_yaml(self, text: str, finding: Finding) -> str | None:
         from scaffold.yamledit import replace_value
