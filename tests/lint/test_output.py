@@ -72,12 +72,12 @@ def test_statistics_most_frequent_first(broken: Path) -> None:
     assert run.exit_code == 1
 
 
-def test_explain_prints_the_rules_docs_and_suggests_codes(repo: Path) -> None:
-    run = lint(repo, "--explain", "pf004")
+def test_explain_prints_the_rules_docs_and_suggests_codes(clean_repo: Path) -> None:
+    run = lint(clean_repo, "--explain", "pf004")
     assert run.exit_code == 0
     assert run.stdout.startswith("PF004 missing-flow-name: Main @flow has no name=.")
     assert "## Why is this bad?" in run.stdout
-    run = lint(repo, "--explain", "PF04")
+    run = lint(clean_repo, "--explain", "PF04")
     assert run.exit_code == 2 and "unknown rule code 'PF04' (did you mean" in run.stderr
     assert "'PF004'" in run.stderr and "Traceback" not in run.stderr
 
