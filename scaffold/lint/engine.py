@@ -524,8 +524,9 @@ class Linter:
         return None
 
     def _write(self, changes: dict[str, tuple[bytes, bytes]]) -> None:
-        """Write every changed file atomically, after checking that none changed meanwhile."""
-        from scaffold.yamledit import locked, write_atomic
+        """Write every changed file atomically, after checking that none changed meanwhile
+        and that every one may be written (a read-only file: exit 2, nothing written)."""
+        from scaffold import fs
 
         for path, (before, _) in sorted(changes.items()):
             try:
@@ -535,8 +536,9 @@ class Linter:
             if current != before:
                 raise OperationError(f"{path} changed while it was being fixed; nothing was "
                                      "written, run `cli lint --fix` again")
+            fs.require_writable(self.root / path)
         for path, (before, after) in sorted(changes.items()):
             target = self.root / path
-            with locked(target.parent):
+            with fs.locked(target.parent):
                 if target.read_bytes() == before:
-                    write_atomic(target, after)
+                    fs.write_atomic(target, after, done="the other fixes were written")
