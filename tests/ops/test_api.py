@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from ops_helpers import CLI, run, run_process
 
 from scaffold.ops import api
+from tests.helpers.ops import CLI, run, run_process
 
 SECRET = "s3cr%40t"  # percent-encoded '@': decoded as httpx does
 
@@ -54,7 +53,7 @@ def test_status_with_credentials_in_the_url(scratch_repo: Path, prefect_server, 
 
 
 def test_errors_never_show_the_password(scratch_repo: Path, monkeypatch) -> None:
-    from prefect_server import free_port
+    from tests.helpers.prefect_server import free_port
 
     url = f"http://user:{SECRET}@127.0.0.1:{free_port()}/api"
     monkeypatch.setenv("PREFECT_API_URL", url)
@@ -81,8 +80,7 @@ def test_server_that_requires_basic_auth(scratch_repo: Path, monkeypatch) -> Non
     """A server with PREFECT_SERVER_API_AUTH_STRING: the URL's credentials (or
     PREFECT_API_AUTH_STRING) get in, as with Prefect's own client; wrong ones are refused
     with the password masked."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from prefect_server import PrefectServer
+    from tests.helpers.prefect_server import PrefectServer
 
     server = PrefectServer()
     server.env["PREFECT_SERVER_API_AUTH_STRING"] = "user:s3cr@t"

@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ops_helpers import run
+
+from tests.helpers.ops import run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def foreign_port(prefect_server, monkeypatch) -> int:
 
 def test_start_refuses_a_server_it_did_not_start(scratch_repo: Path, foreign_port: int,
                                                  prefect_server) -> None:
-    from prefect_server import healthy
+    from tests.helpers.prefect_server import healthy
 
     result = run("server", "start", root=scratch_repo)
     assert result.exit_code == 1
@@ -48,7 +49,7 @@ def test_start_refuses_a_server_it_did_not_start(scratch_repo: Path, foreign_por
 
 
 def test_start_use_running(scratch_repo: Path, foreign_port: int, prefect_server) -> None:
-    from prefect_server import healthy
+    from tests.helpers.prefect_server import healthy
 
     result = run("server", "start", "--use-running", root=scratch_repo)
     assert result.exit_code == 0, result.stderr
