@@ -95,6 +95,93 @@ class NotScalar(NamedTuple):
 # -- prefect.yaml -----------------------------------------------------------------------------
 
 
+class YamlMapping(NamedTuple):
+    """A YAML mapping value in a summary (see ``value_shape``); ``truncated`` when cut."""
+
+    items: tuple[tuple[Any, Any], ...]
+    truncated: bool = False
+
+
+class YamlList(NamedTuple):
+    """A YAML list value in a summary (see ``value_shape``); ``truncated`` when cut."""
+
+    items: tuple[Any, ...]
+    truncated: bool = False
+
+
+MAX_SHAPE_ITEMS = 100  # elements of one list or mapping a summary keeps
+
+
+def value_shape(value: Any, depth: int = 0) -> Any:
+    """A loaded YAML value as a summary keeps it: small, picklable, as it reaches Prefect.
+
+    Scalars stay as they are (dates become their ISO text: Prefect sends parameters as JSON);
+    lists become ``YamlList``, mappings ``YamlMapping`` with text keys (JSON object keys), both
+    cut at ``MAX_SHAPE_ITEMS`` elements and 5 levels.
+    """
+    import datetime
+
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        if depth >= 5:
+            return YamlMapping((), True)
+        items = list(value.items())[:MAX_SHAPE_ITEMS + 1]
+        return YamlMapping(tuple((_json_key(k), value_shape(v, depth + 1))
+                                 for k, v in items[:MAX_SHAPE_ITEMS]),
+                           len(items) > MAX_SHAPE_ITEMS)
+    if isinstance(value, list | tuple | set | frozenset):
+        if depth >= 5:
+            return YamlList((), True)
+        items = list(value)[:MAX_SHAPE_ITEMS + 1]
+        return YamlList(tuple(value_shape(v, depth + 1) for v in items[:MAX_SHAPE_ITEMS]),
+                        len(items) > MAX_SHAPE_ITEMS)
+    return value
+
+
+def _json_key(key: Any) -> Any:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return str(key).lower()
+    if isinstance(key, int | float):
+        return str(key)
+    return value_shape(key, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class ParamValue:
+    """One key of a deployment's ``parameters``, as the loader reads it (aliases, merges)."""
+
+    key: str
+    pos: Pos  # where its value is written: in the entry, or at an anchor / in definitions
+    value: Any  # value_shape of the value
+    via: str = ""  # "": written in the entry; "alias" / "merge": how the entry gets it
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleItem:
+    """One item of a deployment's ``schedules`` (or of the legacy ``schedule`` key)."""
+
+    pos: Pos
+    key: str  # "schedules" | "schedule"
+    value: Any  # a mapping: dict of its scalar keys -> value_shape; anything else: value_shape
+    marks: tuple[tuple[str, Pos], ...] = ()  # key -> where a message about its value points
+    listed: bool = True  # False: `schedules:` itself is not a list (this is its whole value)
+
+    def mark(self, key: str) -> Pos:
+        return next((pos for name, pos in self.marks if name == key), self.pos)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateKey:
+    """A key written twice in one YAML mapping (the loader keeps the last value, silently)."""
+
+    pos: Pos  # the repeated key
+    key: str
+    first_line: int
+
+
 @dataclass(slots=True)
 class DeploymentSummary:
     index: int
@@ -108,6 +195,10 @@ class DeploymentSummary:
     params_pos: Pos | None
     # written in this entry as a scalar (not an alias, not merged from '<<'): --fix can edit it
     entrypoint_editable: bool = True
+    param_values: tuple[ParamValue, ...] = ()  # when params_kind == "mapping"
+    schedules: tuple[ScheduleItem, ...] = ()
+    schedules_pos: Pos | None = None  # the `schedules` key (None: absent)
+    legacy_schedule_pos: Pos | None = None  # a non-empty legacy `schedule` key
 
 
 @dataclass(slots=True)
@@ -122,6 +213,7 @@ class ConfigSummary:
     name_pos: Pos | None = None
     deployments: list[DeploymentSummary] = field(default_factory=list)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
+    duplicates: tuple[DuplicateKey, ...] = ()
 
     @property
     def project_ok(self) -> bool:

@@ -11,7 +11,15 @@ from scaffold import flowfile
 from scaffold.errors import UsageError
 from scaffold.flowfile import FileError, FlowSummary, Pos, decode
 from scaffold.lint import noqa
-from scaffold.lint.model import ConfigSummary, DeploymentSummary, NotScalar
+from scaffold.lint.model import (
+    ConfigSummary,
+    DeploymentSummary,
+    DuplicateKey,
+    NotScalar,
+    ParamValue,
+    ScheduleItem,
+    value_shape,
+)
 
 
 def summarize_flow(path: str, project: str, flow: str, data: bytes) -> FlowSummary:
@@ -75,10 +83,58 @@ def summarize_config(path: str, project: str, data: bytes) -> ConfigSummary:
             entrypoint=_plain(item.data.get("entrypoint")),
             entrypoint_pos=pos(ep.value_mark) if ep is not None else None,
             params_kind=params_kind, params=keys,
-            params_pos=pos(params_key.value_mark) if params_key is not None else None,
+            params_pos=pos(params_key.mark) if params_key is not None else None,
             entrypoint_editable=item.editable("entrypoint"),
+            param_values=_param_values(params, params_key) if params_kind == "mapping" else (),
+            **_schedules(item),
         ))
+    summary.duplicates = tuple(DuplicateKey(Pos(line, col), key, first)
+                               for line, col, key, first in doc.duplicates)
     return summary
+
+
+def _param_values(params: dict, params_key) -> tuple[ParamValue, ...]:
+    """Each parameter with its loaded value and where that value is written (PD013)."""
+    from scaffold import prefect_yaml
+
+    out = []
+    for name, key in prefect_yaml.keys(params_key.value).items():
+        if name not in params:
+            continue
+        via = ("alias" if params_key.alias or key.alias else "") or ("" if key.own else "merge")
+        out.append(ParamValue(str(name), Pos(*key.mark), value_shape(params[name]), via))
+    return tuple(out)
+
+
+def _schedules(item) -> dict:
+    """The schedule items of a deployment, each with the marks of its keys (PD008-PD012)."""
+    from scaffold import prefect_yaml
+
+    def one(data: object, node, key: str) -> ScheduleItem:
+        at = Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+        if not isinstance(data, dict) or node.id != "mapping":
+            return ScheduleItem(at, key, value_shape(data))
+        marks = prefect_yaml.keys(node)
+        return ScheduleItem(at, key, {str(k): value_shape(v) for k, v in data.items()},
+                            tuple((str(k), Pos(*m.mark)) for k, m in marks.items()))
+
+    found: list[ScheduleItem] = []
+    out: dict = {}
+    listed, listed_key = item.data.get("schedules"), item.keys.get("schedules")
+    if listed_key is not None:
+        out["schedules_pos"] = Pos(*listed_key.key_mark)
+        node = listed_key.value
+        if isinstance(listed, list) and node.id == "sequence":
+            found.extend(one(d, n, "schedules") for d, n in zip(listed, node.value))
+        elif listed is not None:
+            found.append(ScheduleItem(Pos(*listed_key.mark), "schedules", value_shape(listed),
+                                      listed=False))
+    legacy, legacy_key = item.data.get("schedule"), item.keys.get("schedule")
+    if legacy and legacy_key is not None:  # Prefect ignores an empty one
+        out["legacy_schedule_pos"] = Pos(*legacy_key.key_mark)
+        found.append(one(legacy, legacy_key.value, "schedule"))
+    out["schedules"] = tuple(found)
+    return out
 
 
 def _plain(value: object) -> object:

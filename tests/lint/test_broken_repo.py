@@ -19,7 +19,7 @@ def test_every_violation_is_found_exactly(broken: Path) -> None:
     assert run.exit_code == 1
     expected = (FIXTURES / "broken.expected").read_text()
     assert run.stdout == expected
-    assert run.stderr.strip().endswith("Found 25 findings in 12 files (4 fixable with --fix).")
+    assert run.stderr.strip().endswith("Found 34 findings in 13 files (4 fixable with --fix).")
 
 
 def test_the_fixture_breaks_every_rule(broken: Path) -> None:

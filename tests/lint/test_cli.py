@@ -68,10 +68,11 @@ def test_select_and_ignore_take_codes_and_prefixes(broken: Path) -> None:
         return {line.split()[1] for line in lint(broken, *args).stdout.splitlines()}
 
     assert codes("--select", "PF004") == {"PF004"}
-    assert codes("--select", "PE,PL") == {"PE001", "PE002", "PE003", "PL001", "PL002", "PL003"}
+    assert codes("--select", "PE,PL") == {"PE001", "PE002", "PE003", "PE004", "PL001", "PL002",
+                                          "PL003"}
     assert codes("--select", "PL", "--select", "PE001") == {"PE001", "PL001", "PL002", "PL003"}
     assert codes("--ignore", "PD,PF,PE,PN") == {"PL001", "PL002", "PL003"}
-    assert codes("--select", "ALL", "--ignore", "PD00,PF,PL,PN,PE002,PE003") == {"PE001"}
+    assert codes("--select", "ALL", "--ignore", "PD00,PD01,PF,PL,PN,PE002,PE003,PE004") == {"PE001"}
 
 
 def test_paths_limit_the_report_but_uniqueness_sees_everything(broken: Path) -> None:
@@ -103,7 +104,7 @@ def test_json_format(broken: Path) -> None:
 def test_github_format_is_actions_annotations(broken: Path) -> None:
     run = lint(broken, "--format", "github", cwd=broken / "projects")
     lines = run.stdout.splitlines()
-    assert len(lines) == 25
+    assert len(lines) == 34
     pattern = re.compile(r"::error file=[^,:]+,line=\d+,col=\d+::P[EFLDN]\d{3} .+")
     assert all(pattern.fullmatch(line) for line in lines), lines
     # paths from the repository root (what GitHub expects), not from the current folder
@@ -164,7 +165,7 @@ def test_list_rules(clean_repo: Path) -> None:
     assert run.exit_code == 0
     assert "PF004 [*] missing-flow-name" in run.stdout
     assert "PD004 (*) invalid-entrypoint" in run.stdout
-    assert len([line for line in run.stdout.splitlines() if re.match(r"P[EFLD]\d{3} ", line)]) == 20
+    assert len([line for line in run.stdout.splitlines() if re.match(r"P[EFLD]\d{3} ", line)]) == 28
 
 
 def test_help_lists_the_options(clean_repo: Path) -> None:

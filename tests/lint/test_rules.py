@@ -79,7 +79,10 @@ def test_the_documented_codes_never_change() -> None:
         "PD001": "project-name-mismatch", "PD002": "invalid-deployment-name",
         "PD003": "duplicate-deployment-name", "PD004": "invalid-entrypoint",
         "PD005": "entrypoint-not-found", "PD006": "missing-deployment-suffix",
-        "PD007": "unknown-parameter", "PN001": "unused-noqa",
+        "PD007": "unknown-parameter", "PN001": "unused-noqa", "PD008": "invalid-cron", "PD009": "unknown-timezone",
+        "PD010": "invalid-interval", "PD011": "invalid-rrule", "PD012": "invalid-schedule-kind",
+        "PD013": "parameter-type-mismatch", "PD014": "missing-required-parameter",
+        "PE004": "duplicate-yaml-key",
     }
 
 

@@ -1,0 +1,226 @@
+"""Does a prefect.yaml value fit a flow parameter's annotation? (PD013)
+
+Prefect validates a run's parameters with pydantic, in its lax mode: ``"3"`` is accepted for an
+``int`` and ``1`` for a ``bool``, but ``"three"`` for an ``int`` or ``3`` for a ``str`` fail,
+when the run starts. Only the types whose rules are plain are checked here (``int``, ``float``,
+``str``, ``bool``, ``None``, lists, tuples, sets, dicts, ``Literal``, unions, ``Optional``,
+``Annotated``, ``Any``); any other annotation (a class of the user's, ``datetime``, an enum...)
+accepts every value, so a finding is always a real error. Annotations are read from their
+source text with the stdlib ``ast``: nothing is imported.
+
+Values are what the YAML loader built, as the summary keeps them (``model.value_shape``: lists
+as ``YamlList``, mappings as ``YamlMapping``, dates as their ISO text: Prefect sends JSON).
+A string holding a ``{{ ... }}`` template is resolved by Prefect at deploy time: never checked.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from scaffold.lint.model import YamlList, YamlMapping
+
+TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
+
+
+def is_template(value: Any) -> bool:
+    return isinstance(value, str) and TEMPLATE.search(value) is not None
+
+
+def describe(value: Any) -> str:
+    """A value in a message: short, with its YAML kind."""
+    if isinstance(value, YamlMapping):
+        return "a mapping"
+    if isinstance(value, YamlList):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    kind = {int: "an integer", float: "a number", str: "text"}.get(type(value), type(value).__name__)
+    return f"{text} ({kind})"
+
+
+# -- annotations: source text -> predicate ---------------------------------------------------
+
+Check = Callable[[Any], bool]
+
+
+def _any(value: Any) -> bool:
+    return True
+
+
+_INT = re.compile(r"\s*[+-]?\d+\s*\Z")
+
+
+def _int(value: Any) -> bool:
+    if isinstance(value, bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value) and value == int(value)
+    if isinstance(value, str):
+        if _INT.match(value):
+            return True
+        try:
+            number = float(value)
+        except ValueError:
+            return False
+        return math.isfinite(number) and number == int(number)
+    return False
+
+
+def _float(value: Any) -> bool:
+    if isinstance(value, bool | int | float):
+        return True
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+_TRUTHY = {"0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes"}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return value in (0, 1)
+    return isinstance(value, str) and value.strip().lower() in _TRUTHY
+
+
+def _none(value: Any) -> bool:
+    return value is None
+
+
+def _sequence(item: Check) -> Check:
+    return lambda v: isinstance(v, YamlList) and all(fits(item, x) for x in v.items)
+
+
+def _mapping(key: Check, value: Check) -> Check:
+    return lambda v: isinstance(v, YamlMapping) and all(fits(key, k) and fits(value, x)
+                                                    for k, x in v.items)
+
+
+def _tuple(items: list[Check] | None) -> Check:
+    def check(v: Any) -> bool:
+        if not isinstance(v, YamlList):
+            return False
+        if items is None or v.truncated:
+            return True
+        return len(items) == len(v.items) and all(fits(c, x) for c, x in zip(items, v.items))
+    return check
+
+
+def _union(checks: list[Check]) -> Check:
+    return lambda v: any(fits(c, v) for c in checks)
+
+
+def _literal(values: list[Any]) -> Check:
+    return lambda v: any(v == x and type(v) is type(x) for x in values) or (
+        isinstance(v, str) and any(str(x) == v for x in values if not isinstance(x, str)))
+
+
+def fits(check: Check, value: Any) -> bool:
+    """Whether ``value`` passes ``check``; a templated string always does."""
+    return is_template(value) or check(value)
+
+
+_SCALARS: dict[str, Check] = {"int": _int, "float": _float, "str": _str, "bool": _bool,
+                              "None": _none, "NoneType": _none, "Any": _any, "object": _any}
+_SEQUENCES = {"list", "List", "Sequence", "MutableSequence", "Iterable", "Collection", "set",
+              "Set", "frozenset", "FrozenSet", "AbstractSet", "MutableSet"}
+_MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping"}
+
+
+def _name(node: ast.expr) -> str | None:
+    """``int`` / ``typing.List`` / ``t.Optional`` -> the last part of the name."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.attr if node.value.id in {"typing", "t", "typing_extensions", "collections",
+                                              "abc", "builtins"} else None
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+        return node.attr if node.value.attr == "abc" else None  # collections.abc.Sequence
+    return None
+
+
+def _args(node: ast.expr) -> list[ast.expr]:
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+def _build(node: ast.expr, depth: int = 0) -> Check | None:
+    """A predicate for an annotation's syntax tree; None when it is not one we check."""
+    if depth > 10:
+        return None
+    if isinstance(node, ast.Constant):
+        if node.value is None:
+            return _none
+        if isinstance(node.value, str):  # a quoted (forward) annotation
+            return compile_annotation(node.value)
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left, right = _build(node.left, depth + 1), _build(node.right, depth + 1)
+        return None if left is None or right is None else _union([left, right])
+    name = _name(node)
+    if name is not None:
+        if name in _SCALARS:
+            return _SCALARS[name]
+        if name in _SEQUENCES:
+            return _sequence(_any)
+        if name in _MAPPINGS:
+            return _mapping(_any, _any)
+        if name in {"tuple", "Tuple"}:
+            return _tuple(None)
+        return None
+    if not isinstance(node, ast.Subscript):
+        return None
+    name = _name(node.value)
+    args = _args(node.slice)
+    if name == "Literal":
+        if not all(isinstance(a, ast.Constant) for a in args):
+            return None
+        return _literal([a.value for a in args])
+    if name == "Annotated":
+        return _build(args[0], depth + 1)
+    inner = [_build(a, depth + 1) for a in args]
+    unknown = any(c is None for c in inner)
+    if name == "Optional":
+        return None if unknown else _union([inner[0], _none])
+    if name == "Union":
+        return None if unknown else _union(inner)
+    # a container of an unknown type is still a container: check the container only
+    inner_any = [c or _any for c in inner]
+    if name in _SEQUENCES:
+        return _sequence(inner_any[0])
+    if name in _MAPPINGS:
+        return _mapping(inner_any[0], inner_any[-1]) if len(inner_any) == 2 else None
+    if name in {"tuple", "Tuple"}:
+        if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
+            return _sequence(inner_any[0])
+        return _tuple(inner_any)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_annotation(text: str) -> Check | None:
+    """The predicate for an annotation's source text; None when we do not check that type."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return _build(tree.body)
