@@ -115,6 +115,8 @@ class Repo:
         self.root = Path(root)
         self.projects_dir = self.root / projects_dir
         self._configs: dict[str, ProjectConfig] = {}
+        # entries of projects/ that projects() could not read (name, reason): symlink loops
+        self.skipped: list[tuple[str, str]] = []
 
     @classmethod
     def discover(cls, root: str | os.PathLike | None = None,
@@ -129,9 +131,18 @@ class Repo:
             entries = os.scandir(self.projects_dir)
         except FileNotFoundError:
             raise UsageError(f"no projects folder at {self.projects_dir}; create it or pass --root") from None
+        self.skipped = []
+        names = []
         with entries:
-            return sorted(e.name for e in entries
-                          if e.is_dir() and not e.name.startswith((".", "_")))
+            for e in entries:
+                if e.name.startswith((".", "_")):
+                    continue
+                try:
+                    if e.is_dir():
+                        names.append(e.name)
+                except OSError as err:  # a symlink loop: skipped, the others still count
+                    self.skipped.append((e.name, err.strerror or str(err)))
+        return sorted(names)
 
     def project_dir(self, project: str) -> Path:
         return self.projects_dir / project

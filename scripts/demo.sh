@@ -23,7 +23,14 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 git_() { git -c user.name=demo -c user.email=demo@localhost -c init.defaultBranch=main "$@"; }
 
 step "cli server start (embedded Prefect server: SQLite in $REPO_ROOT/.prefect/)"
-cli --root "$REPO_ROOT" server start
+# A Prefect server this repository did not start may answer on the port (another checkout's,
+# the compose stack): the demo would deploy into it, so it refuses unless asked.
+if ! cli --root "$REPO_ROOT" server start ${SCAFFOLD_DEMO_USE_RUNNING:+--use-running}; then
+    echo "demo: stopped before deploying anything. To run it against the server on port $PORT" \
+         "as it is: SCAFFOLD_DEMO_USE_RUNNING=1 ./scripts/demo.sh; or pick a free port:" \
+         "SCAFFOLD_SERVER_PORT=PORT ./scripts/demo.sh" >&2
+    exit 1
+fi
 
 step "scratch copy of the repository in $DEMO"
 rm -rf "$DEMO"

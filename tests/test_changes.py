@@ -309,12 +309,13 @@ def test_unknown_ref(base_repo: Path, ref: str) -> None:
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("ref", ["--output=/tmp/x", "-p", "", "HEAD..main", "a\nb", ";rm -rf"])
-def test_hostile_refs_never_reach_git_as_options(base_repo: Path, ref: str) -> None:
+@pytest.mark.parametrize("ref", ["--output=OUT", "-p", "", "HEAD..main", "a\nb", ";rm -rf"])
+def test_hostile_refs_never_reach_git_as_options(base_repo: Path, tmp_path: Path, ref: str) -> None:
+    out = tmp_path / "out"
     with pytest.raises(UsageError) as info:
-        changes.changed_files(ref, base_repo)
+        changes.changed_files(ref.replace("OUT", str(out)), base_repo)
     assert "\n" not in str(info.value)
-    assert not Path("/tmp/x").exists() or ref != "--output=/tmp/x"
+    assert not out.exists()
 
 
 def test_no_commit_yet(tmp_path: Path) -> None:

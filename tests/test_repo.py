@@ -407,3 +407,12 @@ def test_values_python_cannot_build_are_config_errors(tmp_path, text, line, word
     assert msg.startswith(f"{repo.config_path('farm')}:{line}: invalid value: ")
     assert words in msg and msg.endswith("quote it if it is text")
     assert "\n" not in msg and len(msg) < 400
+
+
+def test_projects_skips_a_symlink_loop_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "projects/farm").mkdir(parents=True)
+    (tmp_path / "projects/loop1").symlink_to("loop2")
+    (tmp_path / "projects/loop2").symlink_to("loop1")
+    repo = Repo(tmp_path)
+    assert repo.projects() == ["farm"]
+    assert [name for name, _ in repo.skipped] == ["loop1", "loop2"]

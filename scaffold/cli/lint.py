@@ -173,6 +173,8 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     if stale:
         click.echo(f"Drop the stale entries: cli lint --baseline {baseline_path} "
                    f"--write-baseline {baseline_path}", err=True)
+    for path, why in result.skipped:
+        click.echo(f"{safe(path)}: skipped, cannot read it: {safe(why)}", err=True)
     line = summary_line(findings, result.files, result.projects)
     if known is not None:
         line = line.rstrip(".") + f", {len(result.findings) - len(findings)} in the baseline."

@@ -51,6 +51,7 @@ class LintResult:
     projects: int
     sources: dict[str, bytes] = field(default_factory=dict)  # path -> content that was checked
     parsed: int = 0  # files parsed in this run (not from the cache)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # unreadable folders, why
 
     @property
     def fixable(self) -> int:
@@ -151,14 +152,23 @@ def _is_file_or_link(path: str) -> bool:
 
 
 def _flow_stems(flows_dir: str) -> list[str]:
-    """Like ``Repo.flows``, with dangling symlinks kept (see _is_file_or_link)."""
+    """Like ``Repo.flows``, with dangling symlinks and symlink loops kept (see
+    _is_file_or_link): reading them fails, and they are reported as unreadable (PE002)."""
+    stems = []
     try:
         with os.scandir(flows_dir) as entries:
-            return sorted(e.name[:-3] for e in entries
-                          if e.name.endswith(".py") and not e.name.startswith("_")
-                          and (e.is_file() or (e.is_symlink() and not e.is_dir())))
-    except (FileNotFoundError, NotADirectoryError):
+            for e in entries:
+                if not e.name.endswith(".py") or e.name.startswith("_"):
+                    continue
+                try:
+                    keep = e.is_file() or (e.is_symlink() and not e.is_dir())
+                except OSError:  # a symlink loop
+                    keep = True
+                if keep:
+                    stems.append(e.name[:-3])
+    except OSError:  # missing, not a folder, a loop
         return []
+    return sorted(stems)
 
 
 class Linter:
@@ -174,9 +184,12 @@ class Linter:
             jobs = int(os.environ[JOBS_ENV]) or None
         self.jobs = jobs
         self.rules = by_code()
+        self.skipped: list[tuple[str, str]] = []
 
     # discovery
     def discover(self) -> tuple[list[Target], dict[str, ProjectInfo], set[str]]:
+        """The files to check, the projects, the paths excluded by configuration; entries
+        of the projects folder that cannot be read (symlink loops) go to ``self.skipped``."""
         projects_dir = self.config.projects
         repo = Repo(self.root, projects_dir)
         if repo.projects_dir.exists() and not repo.projects_dir.is_dir():
@@ -205,6 +218,7 @@ class Linter:
                     excluded.add(path)
                 else:
                     targets.append(Target(path, "flow", project, stem))
+        self.skipped = [(f"{projects_dir}/{name}", why) for name, why in repo.skipped]
         return targets, infos, excluded
 
     def run(self, overlay: dict[str, bytes] | None = None) -> LintResult:
@@ -243,7 +257,8 @@ class Linter:
                 present.setdefault(target.project, set()).add(target.path)
             cache.save(present, run_key.digest(), findings)
         kept = [f for f in findings if f.code in self.codes and self._selected(f.path)]
-        return LintResult(kept, len(targets), len(infos), sources, parsed=parsed)
+        return LintResult(kept, len(targets), len(infos), sources, parsed=parsed,
+                          skipped=self.skipped)
 
     def _check(self, targets: list[Target], infos: dict[str, ProjectInfo], excluded: set[str],
                sources: dict[str, bytes], keys: dict[str, bytes], unreadable: dict[str, str],
@@ -524,8 +539,9 @@ class Linter:
         return None
 
     def _write(self, changes: dict[str, tuple[bytes, bytes]]) -> None:
-        """Write every changed file atomically, after checking that none changed meanwhile."""
-        from scaffold.yamledit import locked, write_atomic
+        """Write every changed file atomically, after checking that none changed meanwhile
+        and that every one may be written (a read-only file: exit 2, nothing written)."""
+        from scaffold import fs
 
         for path, (before, _) in sorted(changes.items()):
             try:
@@ -535,8 +551,9 @@ class Linter:
             if current != before:
                 raise OperationError(f"{path} changed while it was being fixed; nothing was "
                                      "written, run `cli lint --fix` again")
+            fs.require_writable(self.root / path)
         for path, (before, after) in sorted(changes.items()):
             target = self.root / path
-            with locked(target.parent):
+            with fs.locked(target.parent):
                 if target.read_bytes() == before:
-                    write_atomic(target, after)
+                    fs.write_atomic(target, after, done="the other fixes were written")

@@ -222,7 +222,7 @@ def _summary(outcomes: list[Outcome], target: api.ApiTarget, stream: TextIO,
     print(file=stream)
     table(("deployment", "project", "flow", "result", "state", "time"), rows, stream=stream)
     ok = [o for o in outcomes if o.ok]
-    print(f"\n{len(ok)} of {len(outcomes)} deployed to {target.url} "
+    print(f"\n{len(ok)} of {len(outcomes)} deployed to {target.shown} "
           f"(dashboard: {api.dashboard_url(target.url)}/deployments)", file=stream)
     kept = [o.name for o in ok if o.why == "kept" and o.paused]
     if kept:

@@ -88,17 +88,28 @@ class Embedded:
 
     # -- commands ----------------------------------------------------------------------------------
 
-    def start(self, timeout: float = START_TIMEOUT) -> str:
-        """Start (or find running) and wait until healthy; returns what happened, one line."""
+    def start(self, timeout: float = START_TIMEOUT, use_running: bool = False) -> str:
+        """Start (or find running) and wait until healthy; returns what happened, one line.
+
+        A Prefect server that this repository's `cli server start` did not start (another
+        checkout's, a `prefect server start` in a shell, the compose stack on this port) is
+        never taken for the embedded one: OperationError saying what answers there, unless
+        ``use_running`` (then it is used as it is, and `stop` will not stop it)."""
         pid = self.pid()
         if pid is not None:
             if self.healthy() or self._wait_healthy(pid, timeout):
-                return f"already running (pid {pid}) at {self.api_url}"
+                return f"Prefect server already running (pid {pid}) at {self.api_url}"
             raise OperationError(f"the server (pid {pid}) does not answer at {self.api_url}; "
                                  f"see {self.log_file}, or restart: cli server stop && cli server start")
         if self.healthy():
-            return (f"a Prefect server not started by `cli server start` already answers at "
-                    f"{self.api_url}; the operations will use it")
+            what = self.foreign()
+            if use_running:
+                return (f"{what}; using it as it is (--use-running): `cli server stop` will "
+                        "not stop it")
+            raise OperationError(
+                f"{what}; not starting the embedded server. Use that server as it is with "
+                f"`cli server start --use-running`, stop it, or set {api.ENV_PORT} to a free "
+                "port")
         if _port_in_use(self.port):
             raise OperationError(f"port {self.port} on {api.DEFAULT_HOST} is used by another "
                                  f"program; stop it or set {api.ENV_PORT} to a free port")
@@ -117,7 +128,14 @@ class Embedded:
             self.stop()
             raise OperationError(f"the Prefect server did not start within {timeout:g} s; "
                                  f"see {self.log_file}")
-        return f"started (pid {proc.pid}) at {self.api_url}"
+        return f"Prefect server started (pid {proc.pid}) at {self.api_url}"
+
+    def foreign(self) -> str:
+        """What answers on the embedded port when it is not the server started here."""
+        version = _server_version(self.api_url)
+        kind = f"a Prefect server (version {version})" if version else "a Prefect server"
+        return (f"{kind} answers at {self.api_url} that `cli server start` of {self.root} did "
+                f"not start (no running server in {self.pid_file})")
 
     def ensure_work_pool(self) -> str | None:
         """Create the process work pool deployments point at, when missing (as the stack's
@@ -158,7 +176,8 @@ class Embedded:
             lines.append(f"embedded server: running (pid {pid}), "
                          + ("healthy" if up else "not answering yet"))
         elif up:
-            lines.append("embedded server: not started here, but a Prefect server answers")
+            lines.append(f"embedded server: not running; port {self.port}: {self.foreign()}; "
+                         "`cli server stop` will not stop it")
         elif _port_in_use(self.port):
             lines.append(f"embedded server: not running; port {self.port} is used by another "
                          f"program (not a Prefect API): stop it or set {api.ENV_PORT} to a "
@@ -170,8 +189,21 @@ class Embedded:
                   f"  PREFECT_HOME: {self.home}",
                   f"  log:          {self.log_file}"]
         target = api.resolve_api()
-        lines.append(f"operations use: {target.url} (from {target.source})")
+        lines.append(f"operations use: {target.shown} (from {target.source})")
         return up, lines
+
+
+def _server_version(api_url: str, timeout: float = 3.0) -> str | None:
+    """The version a Prefect server reports (``GET /api/admin/version``), None when it does not say."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{api_url}/admin/version", timeout=timeout) as response:
+            value = json.loads(response.read(200))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, str) and len(value) < 40 and value.isprintable() else None
 
 
 def work_pool_name() -> str:

@@ -190,7 +190,7 @@ def _question(items: list[Item], found: list[Item], target: api.ApiTarget, prune
     extra = (" and remove them from prefect.yaml" if prune_config else "") + (
         " and delete flows left without deployments (with their run history)"
         if prune_flows else "")
-    question = f"Delete {len(found)} deployment(s) from {target.url}{extra}"
+    question = f"Delete {len(found)} deployment(s) from {target.shown}{extra}"
     if found:
         question += ": " + ", ".join(i.server.full_name for i in found)
     if missing:
@@ -297,7 +297,7 @@ def _finish(items: list[Item], verb: str, target: api.ApiTarget, stream: TextIO)
         summary += f", {len(missing)} not on the server"
     if failed:
         summary += f", {len(failed)} failed"
-    print(f"{summary} ({target.url})", file=stream)
+    print(f"{summary} ({target.shown})", file=stream)
     stream.flush()
     if failed:
         raise OperationError(f"{len(failed)} of {len(items)} deployments could not be {past}: "

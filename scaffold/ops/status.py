@@ -81,7 +81,7 @@ async def _collect(repo: Repo, chosen: list[str], config: dict[str, list[Deploym
         if project in rows or (everything and project == NO_PROJECT):
             rows.setdefault(project, []).append(_server_row(s, False, last))
     return {
-        "api_url": target.url,
+        "api_url": target.shown,
         "projects": [{"project": p, "deployments": [asdict(r) for r in rs]}
                      for p, rs in rows.items()],
     }

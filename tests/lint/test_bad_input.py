@@ -171,3 +171,21 @@ def test_a_dangling_symlink_is_an_unreadable_file(tmp_path: Path) -> None:
     run = lint(seed)
     assert run.stdout == ("projects/seed/prefect.yaml:1:1: PE002 cannot read the file: "
                           "No such file or directory\n"), run.stdout
+
+
+def test_symlink_loops_are_skipped_and_reported_the_rest_is_linted(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "repo", clean_project())
+    (root / "projects/loop1").symlink_to("loop2")
+    (root / "projects/loop2").symlink_to("loop1")
+    flows = root / "projects/farm/flows"
+    (flows / "a.py").symlink_to("b.py")
+    (flows / "b.py").symlink_to("a.py")
+    for args in ((), ("--fix",), ("--format", "json")):
+        run = lint(root, *args)
+        assert run.exit_code == 1, run.stderr  # the loops of flow files are findings
+        assert "projects/loop1: skipped, cannot read it: Too many levels of symbolic links" \
+            in run.stderr
+        assert "Traceback" not in run.stderr
+    out = lint(root).stdout.splitlines()
+    assert [line.split()[1] for line in out] == ["PE002", "PE002"]
+    assert "harvest.py" not in "".join(out)  # the rest was linted, and is clean

@@ -162,3 +162,15 @@ def test_an_entrypoint_edit_is_dropped_when_its_rename_is_refused(tmp_path: Path
     assert (root / "projects/farm/prefect.yaml").read_bytes() == config
     assert run.exit_code == 1 and "fixable" not in run.stderr.splitlines()[-1]
     assert "PD004 not fixed, needs a manual fix" in run.stderr
+
+
+def test_a_read_only_file_stops_fix_before_anything_is_written(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo")
+    weekly = root / "projects/farm/flows/weekly.py"
+    weekly.chmod(0o444)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    run = lint(root, "--fix")
+    assert run.exit_code == 2 and "read-only" in run.stderr and "Traceback" not in run.stderr
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()
+            and ".cache" not in p.parts} == {p: b for p, b in before.items()
+                                             if ".cache" not in p.parts}
