@@ -11,6 +11,10 @@ For project ``farm`` and flow ``harvest``::
     deployment           farm__harvest               unique across all projects
     parameterized        farm__harvest__winter
     entrypoint           flows/harvest.py:harvest_flow
+    task function        harvest_task                what the flow template writes
+
+Each name part (project, flow, parameter suffix) is at most ``MAX_PART_LENGTH`` characters, so
+the longest names stay well inside file-system and Prefect limits (see ``MAX_PART_LENGTH``).
 """
 
 from __future__ import annotations
@@ -19,14 +23,31 @@ import keyword
 import re
 import sys
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass
 
 from scaffold.errors import UsageError
 
 SEP = "__"  # separates the parts of flow and deployment names
 FLOW_SUFFIX = "_flow"
+TASK_SUFFIX = "_task"
 FLOWS_DIR = "flows"
 CONFIG_FILE = "prefect.yaml"
+DEFAULT_WORK_POOL = "default-pool"  # what a new project uses unless told otherwise
+DEFAULT_TIMEZONE = "UTC"  # likewise for the time zone of schedules
+
+# At most 63 characters per part (the length of a DNS label, which Kubernetes names also keep
+# to). The longest names then stay far inside every limit: the flow file `<flow>.py` is at most
+# 66 bytes of the 255 a path component may have (temporary `.<flow>.py.XXXXXXXX.tmp` and
+# `__pycache__/<flow>.cpython-3XY.pyc` names included), the `@flow` name at most 133 characters
+# and the longest deployment name `<project>__<flow>__<suffix>` at most 193; Prefect stores
+# both as unbounded text. A 300-character flow name used to end in an OSError.
+MAX_PART_LENGTH = 63
+
+# Names Windows reserves for devices, with or without an extension: a flows/con.py or a
+# projects/aux folder cannot be checked out there.
+WINDOWS_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                                  *(f"lpt{i}" for i in range(1, 10))})
 
 _PART = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -37,7 +58,8 @@ class NamingError(UsageError):
     def __init__(self, kind: str, value: str, problem: str, hint: str | None = None):
         self.kind, self.value, self.problem = kind, value, problem
         self.hint = suggest(value) if hint is None else hint
-        msg = f"invalid {kind} {value!r}: {problem}"
+        shown = value if not isinstance(value, str) or len(value) <= 80 else value[:60] + "..."
+        msg = f"invalid {kind} {shown!r}: {problem}"
         if self.hint and self.hint != value:
             msg += f" (try {self.hint!r})"
         super().__init__(msg)
@@ -56,6 +78,8 @@ def suggest(value: str) -> str:
         text = "n" + text
     if keyword.iskeyword(text):
         text += "_x"
+    if len(text) > MAX_PART_LENGTH:
+        text = text[:MAX_PART_LENGTH].rstrip("_")
     return text
 
 
@@ -63,6 +87,8 @@ def check_part(value: str, kind: str = "name") -> str | None:
     """Why ``value`` is not a valid name part, or None when it is."""
     if not isinstance(value, str) or value == "":
         return "it is empty"
+    if len(value) > MAX_PART_LENGTH:
+        return f"it is {len(value)} characters long; the maximum is {MAX_PART_LENGTH}"
     if "/" in value or "\\" in value or value in {".", ".."}:
         return "it must be a plain name, not a path"
     if value != value.lower() or not value.isascii():
@@ -86,10 +112,22 @@ def is_valid_part(value: str) -> bool:
     return check_part(value) is None
 
 
+def _device_name(value: str) -> str | None:
+    if isinstance(value, str) and value in WINDOWS_DEVICE_NAMES:
+        return f"'{value}' is a device name on Windows, the file could not be checked out there"
+    return None
+
+
+def check_project(value: str) -> str | None:
+    """Why ``value`` is not a valid project name (a folder under projects/), or None."""
+    return check_part(value) or _device_name(value)
+
+
 def validate_project(name: str) -> str:
-    problem = check_part(name)
+    problem = check_project(name)
     if problem:
-        raise NamingError("project name", name, problem)
+        device = isinstance(name, str) and name in WINDOWS_DEVICE_NAMES
+        raise NamingError("project name", name, problem, hint="" if device else None)
     return name
 
 
@@ -110,9 +148,14 @@ SHADOWED_MODULES = frozenset(sys.stdlib_module_names) | {
 }
 
 
-def check_flow(value: str) -> str | None:
-    """Why ``value`` is not a valid flow name, or None when it is."""
-    problem = check_part(value)
+def check_flow(value: str, installed: Container[str] = frozenset()) -> str | None:
+    """Why ``value`` is not a valid flow name, or None when it is.
+
+    ``installed``: top-level module names installed where flows run (third-party packages such
+    as ``pandas``); the caller computes it (this module does no I/O), lazily if it likes: only
+    ``value in installed`` is asked, and only for a name that passed every other rule.
+    """
+    problem = check_part(value) or _device_name(value)
     if problem:
         return problem
     if value.endswith(FLOW_SUFFIX):
@@ -120,23 +163,26 @@ def check_flow(value: str) -> str | None:
     if value in SHADOWED_MODULES:
         return (f"flows/{value}.py would shadow the Python module '{value}' when Prefect loads "
                 "flows; use a more specific name")
+    if value in installed:
+        return (f"flows/{value}.py would shadow the installed package '{value}' when Prefect "
+                "loads flows; use a more specific name")
     return None
 
 
-def _flow_hint(value: str) -> str:
+def _flow_hint(value: str, installed: Container[str] = frozenset()) -> str:
     """A valid flow name close to ``value`` ("" when none comes to mind)."""
     hint = suggest(value)
     while hint.endswith(FLOW_SUFFIX):
         hint = hint[: -len(FLOW_SUFFIX)]
-    if hint in SHADOWED_MODULES:
-        hint += "_job"
-    return hint if check_flow(hint) is None else ""
+    if hint in SHADOWED_MODULES or hint in WINDOWS_DEVICE_NAMES or (hint and hint in installed):
+        hint = hint[: MAX_PART_LENGTH - 4] + "_job"
+    return hint if check_flow(hint, installed) is None else ""
 
 
-def validate_flow(name: str) -> str:
-    problem = check_flow(name)
+def validate_flow(name: str, installed: Container[str] = frozenset()) -> str:
+    problem = check_flow(name, installed)
     if problem:
-        raise NamingError("flow name", name, problem, hint=_flow_hint(name))
+        raise NamingError("flow name", name, problem, hint=_flow_hint(name, installed))
     return name
 
 
@@ -163,6 +209,11 @@ def flow_path(flow: str) -> str:
 def flow_function(flow: str) -> str:
     """``harvest`` -> ``harvest_flow``"""
     return f"{flow}{FLOW_SUFFIX}"
+
+
+def task_function(flow: str) -> str:
+    """``harvest`` -> ``harvest_task``: the task the flow template writes."""
+    return f"{flow}{TASK_SUFFIX}"
 
 
 def flow_name(project: str, flow: str) -> str:

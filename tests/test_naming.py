@@ -327,3 +327,93 @@ def test_suggest():
     assert suggest("class") == "class_x"
     assert suggest("Île de France") == "ile_de_france"
     assert suggest("__") == ""
+
+
+# -- length, device names, installed packages (issue 8 §2, §8) --------------------------------
+
+
+def test_maximum_length_of_a_name_part():
+    ok = "a" * naming.MAX_PART_LENGTH
+    assert check_part(ok) is None and check_flow(ok) is None
+    long = ok + "b"
+    assert check_part(long) == "it is 64 characters long; the maximum is 63"
+    for validate, kind in ((naming.validate_project, "project name"),
+                           (naming.validate_flow, "flow name"),
+                           (naming.validate_suffix, "deployment suffix")):
+        with pytest.raises(NamingError) as err:
+            validate("x" * 300)
+        message = str(err.value)
+        assert message.startswith(f"invalid {kind} 'xxxx") and "300 characters long" in message
+        assert "\n" not in message and len(message) < 250  # the value is shortened in the message
+        assert len(err.value.hint) <= naming.MAX_PART_LENGTH
+
+
+def test_longest_names_fit_file_system_limits():
+    part = "a" * naming.MAX_PART_LENGTH
+    assert len(flow_file(part).encode()) + len(".cpython-399t.pyc") <= 255
+    assert len(f".{flow_file(part)}.XXXXXXXX.tmp") <= 255  # the exclusive-create temp name
+    assert len(deployment_name(part, part, part)) == 3 * 63 + 4
+    assert len(flow_name(part, part)) == 2 * 63 + 2 + len("_flow")
+
+
+def test_conventions_md_states_the_limits():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "conventions.md").read_text()
+    table = text.split("<!-- example: limits -->", 1)[1].split("\n\n", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")]
+            for line in table.strip().splitlines()[2:]]
+    limits = {what: int(n) for what, n in rows}
+    part = "a" * naming.MAX_PART_LENGTH
+    assert limits == {
+        "name part (project, flow, suffix)": naming.MAX_PART_LENGTH,
+        "flow file name `<FLOW_NAME>.py`": len(flow_file(part)),
+        "`@flow` decorator `name` parameter": len(flow_name(part, part)),
+        "deployment name, parameterized": len(deployment_name(part, part, part)),
+    }
+    assert f"at most {naming.MAX_PART_LENGTH} characters" in text
+
+
+@pytest.mark.parametrize("name", ["con", "nul", "aux", "prn", "com1", "com9", "lpt1", "lpt9"])
+def test_windows_device_names_are_not_file_names(name: str):
+    assert "device name on Windows" in check_flow(name)
+    assert "device name on Windows" in naming.check_project(name)
+    with pytest.raises(NamingError, match="device name on Windows") as err:
+        naming.validate_project(name)
+    assert check_part(name) is None  # a parameter suffix is no file: farm__harvest__con is fine
+    assert err.value.hint == ""  # suggest(name) is the name itself: no hint
+    with pytest.raises(NamingError) as err:
+        naming.validate_flow(name)
+    assert err.value.hint == f"{name}_job"
+
+
+def test_com0_and_longer_names_are_fine():
+    assert check_flow("com0") is None and check_flow("console") is None
+
+
+class Recording:
+    def __init__(self, names):
+        self.names, self.asked = set(names), []
+
+    def __contains__(self, name):
+        self.asked.append(name)
+        return name in self.names
+
+
+def test_installed_packages_are_refused_as_flow_names():
+    installed = Recording({"pandas", "requests"})
+    assert "installed package 'pandas'" in check_flow("pandas", installed)
+    with pytest.raises(NamingError, match="shadow the installed package 'requests'") as err:
+        naming.validate_flow("requests", installed)
+    assert err.value.hint == "requests_job"
+    assert check_flow("pandas") is None  # the caller decides what is installed
+    # asked only for a name that passed every other rule (the lookup may cost I/O)
+    installed.asked.clear()
+    check_flow("Bad-Name", installed)
+    check_flow("json", installed)
+    assert installed.asked == []
+
+
+def test_conventions_spelled_once():
+    assert naming.task_function("harvest") == "harvest_task"
+    assert naming.DEFAULT_WORK_POOL == "default-pool" and naming.DEFAULT_TIMEZONE == "UTC"

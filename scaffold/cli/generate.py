@@ -33,11 +33,13 @@ def deploy_options(func):
                      help="Cron schedule, e.g. '0 6 * * *' (never inherited: two flows on one "
                           "schedule is rarely what you want)."),
         click.option("--timezone", metavar="TZ",
-                     help="Time zone of the schedule (default: the project's, else UTC)."),
+                     help="Time zone of the schedule (default: the project's, declared in its "
+                          "prefect.yaml, else UTC)."),
         click.option("--work-pool", metavar="NAME",
-                     help="Work pool (default: the project's, else default-pool)."),
+                     help="Work pool (default: the project's, declared in its prefect.yaml, "
+                          "else default-pool)."),
         click.option("--tag", "tags", multiple=True, metavar="TAG",
-                     help="Deployment tag, repeatable (default: the project's tags)."),
+                     help="Deployment tag, repeatable (default: the project's declared tags)."),
         click.option("--description", metavar="TEXT",
                      help="Deployment description (new-flow: also the flow's docstring)."),
         click.option("--paused", is_flag=True, help="Write `paused: true`: deploy it paused."),
@@ -49,13 +51,15 @@ def deploy_options(func):
 
 
 def _opts(schedule, timezone, work_pool, tags, description, paused):
-    from scaffold.generate.core import DeployOptions
+    from scaffold.generate.options import DeployOptions
 
     return DeployOptions(schedule=schedule, timezone=timezone, work_pool=work_pool,
                          tags=tuple(tags), description=description, paused=paused)
 
 
 def _report(result, dry_run: bool, project: str) -> None:
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if dry_run:
         for path, text in result.previews.items():
             click.echo(f"would create {_show(path)}:")

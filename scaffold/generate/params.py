@@ -2,6 +2,8 @@
 
 Types are inferred from the value: ``winter`` str, ``3`` int, ``0.5`` float, ``true``/``false``
 bool, ``[...]``/``{...}`` JSON. ``KEY:str=3`` forces a type when inference is not wanted.
+A Prefect template (``{{ prefect.variables.region }}``, ``{{ $ENV }}``) is text: Prefect fills
+it in when deploying.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ TYPES = ("str", "int", "float", "bool", "json")
 _INT = re.compile(r"-?(0|[1-9][0-9]*)\Z")
 _FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+([eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)\Z")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# A value that holds a Prefect template: resolved by `prefect deploy` (blocks, variables and
+# environment variables), see prefect.deployments.steps.core / prefect.cli.deploy.
+TEMPLATE = re.compile(r"\{\{\s*(?P<ref>[^{}]*?)\s*\}\}")
+# Arguments Prefect reserves on flows and tasks (prefect.flows.Flow / prefect.tasks.Task raise
+# ReservedArgumentError for them); the generated flow and task both take every parameter.
+PREFECT_RESERVED = ("wait_for", "return_state")
 
 
 @dataclass(frozen=True)
@@ -28,10 +36,21 @@ class Param:
     key: str
     value: Any
     raw: str
+    forced: str | None = None  # the :TYPE given, None when the type was inferred from the value
+
+    @property
+    def text(self) -> str:
+        """The value as typed on the command line."""
+        return self.raw.split("=", 1)[1]
+
+
+def show(raw: str, limit: int = 80) -> str:
+    """``raw`` quoted for a one-line message, shortened when long (a value may be megabytes)."""
+    return repr(raw if len(raw) <= limit else raw[:limit - 20] + "..." + raw[-10:])
 
 
 def _fail(raw: str, problem: str) -> UsageError:
-    return UsageError(f"--param {raw!r}: {problem}")
+    return UsageError(f"--param {show(raw)}: {problem}")
 
 
 def convert(raw: str, value: str, type_: str | None) -> Any:
@@ -56,15 +75,53 @@ def convert(raw: str, value: str, type_: str | None) -> Any:
         return value.lower() == "true"
     if type_ == "json" or (type_ is None and value[:1] in ("[", "{")):
         try:
-            return json.loads(value, parse_constant=_no_constant)
+            data = json.loads(value, parse_constant=_no_constant)
+        except RecursionError:
+            raise _fail(raw, f"JSON nested deeper than {MAX_DEPTH} levels") from None
         except ValueError as err:
+            if type_ is None and TEMPLATE.search(value):
+                return value  # {{ prefect.variables.x }}: a template, text for Prefect to fill
             raise _fail(raw, f"not valid JSON ({err.args[0].split(':')[0]}); "
                              "fix it, or pass it as text with KEY:str=VALUE") from None
+        if _depth(data) > MAX_DEPTH:
+            raise _fail(raw, f"JSON nested deeper than {MAX_DEPTH} levels")
+        return data
     return value
+
+
+# JSON nested deeper than this is refused: the generated Python literal must parse (CPython's
+# parser stops at 200 nested brackets) and a recursive writer must not hit the recursion limit.
+MAX_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        level = [c for v in level if isinstance(v, list | dict)
+                 for c in (v.values() if isinstance(v, dict) else v)]
+    return depth - 1 if depth else 0
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def is_template(value: Any) -> bool:
+    return isinstance(value, str) and TEMPLATE.search(value) is not None
+
+
+def secret_warning(p: Param) -> str | None:
+    """A warning when ``p`` makes Prefect put a secret on the server in clear text."""
+    if not isinstance(p.value, str):
+        return None
+    for match in TEMPLATE.finditer(p.value):
+        ref = match.group("ref")
+        if ref.startswith(("$", "prefect.blocks.secret.")):
+            return (f"--param {show(p.raw)}: Prefect resolves {{{{ {ref} }}}} when deploying and "
+                    "stores the value on the server in clear text; for a secret, load a Secret "
+                    "block inside the flow instead")
+    return None
 
 
 def parse_param(raw: str) -> Param:
@@ -78,7 +135,7 @@ def parse_param(raw: str) -> Param:
     if not _KEY.match(key) or keyword.iskeyword(key):
         raise _fail(raw, f"{key!r} is not a valid Python parameter name; use letters, digits "
                          "and '_' (e.g. season)")
-    return Param(key, convert(raw, value, type_ or None), raw)
+    return Param(key, convert(raw, value, type_ or None), raw, type_ or None)
 
 
 def annotation(values: list[Any], key: str = "KEY") -> str:
@@ -102,6 +159,26 @@ def annotation(values: list[Any], key: str = "KEY") -> str:
     names = ", ".join(sorted(k.__name__ for k in kinds))
     raise UsageError(f"--param {key}: its values mix types ({names}); give one type, or force "
                      f"it with --param {key}:TYPE=VALUE")
+
+
+MUTABLE = (list, dict)
+
+
+def signature_default(values: list[Any], key: str = "KEY") -> tuple[str, str, str]:
+    """(annotation, default literal, fill literal) of the generated flow's parameter.
+
+    A list or dict default would be one object shared by every call, so it becomes ``None`` and
+    the body fills it in (``fill``); a template default would be the template text itself when
+    the flow runs without its deployment, so the parameter defaults to ``None`` there too.
+    """
+    first = values[0]
+    if all(is_template(v) for v in values if isinstance(v, str)) and is_template(first):
+        return "str | None", "None", ""
+    kind = annotation(values, key)
+    if isinstance(first, MUTABLE):
+        optional = kind if kind.endswith("| None") else f"{kind} | None"
+        return optional, "None", py_literal(first)
+    return kind, py_literal(first), ""
 
 
 def py_literal(value: Any) -> str:
@@ -149,7 +226,7 @@ def variants(params: list[Param], suffix: str | None) -> list[Variant]:
     for p in params:
         values = grouped.setdefault(p.key, [])
         if any(v == p.value and type(v) is type(p.value) for v in values):
-            raise UsageError(f"--param {p.raw!r} is given twice")
+            raise UsageError(f"--param {show(p.raw)} is given twice")
         values.append(p.value)
     for key, values in grouped.items():
         annotation(values, key)  # one type per key

@@ -120,12 +120,16 @@ def test_new_flow_seed_example_one_deployment_per_value(farm: Path):
     ("days=3", "int", 3),
     ("ratio=0.5", "float", 0.5),
     ("full=true", "bool", True),
-    ('ids=[1, 2, 3]', "list", [1, 2, 3]),
-    ('opts={"a": {"b": null}}', "dict", {"a": {"b": None}}),
+    ('ids=[1, 2, 3]', "list | None", [1, 2, 3]),
+    ('opts={"a": {"b": null}}', "dict | None", {"a": {"b": None}}),
     ("code:str=007", "str", "007"),
+    ("db={{ prefect.blocks.secret.db_password }}", "str | None",
+     "{{ prefect.blocks.secret.db_password }}"),
+    ("region={{ prefect.variables.region }}", "str | None", "{{ prefect.variables.region }}"),
+    ('q={"sql": "{{ x }}"}', "dict | None", {"sql": "{{ x }}"}),  # valid JSON stays JSON
 ])
 def test_param_types(farm: Path, param: str, annotation: str, value):
-    extra = ["--suffix", "custom"] if annotation in ("list", "dict") else []  # no natural suffix
+    extra = ["--suffix", "custom"] if "None" in annotation else []  # no natural suffix
     result = run("new-flow", "farm", "harvest", "--param", param, *extra)
     assert result.exit_code == 0, result.stderr
     key = param.split("=")[0].split(":")[0]
@@ -134,7 +138,17 @@ def test_param_types(farm: Path, param: str, annotation: str, value):
     tree = ast.parse((farm / "projects/farm/flows/harvest.py").read_text())
     func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "harvest_flow")
     assert ast.unparse(func.args.args[0].annotation) == annotation
-    assert ast.literal_eval(func.args.defaults[0]) == value
+    default = ast.literal_eval(func.args.defaults[0])
+    if isinstance(value, list | dict):
+        # never a mutable default: None, filled in by the body with the deployment's value
+        assert default is None
+        fill = next(n for n in func.body if isinstance(n, ast.If))
+        assert ast.unparse(fill.test) == f"{key} is None"
+        assert ast.literal_eval(fill.body[0].value) == value
+    elif isinstance(value, str) and "{{" in value:
+        assert default is None  # the template is the deployment's, not a Python default
+    else:
+        assert default == value
 
 
 def test_new_flow_options_and_suffix(farm: Path):
@@ -153,15 +167,46 @@ def test_new_flow_options_and_suffix(farm: Path):
     assert '"""Harvest the crops."""' in (farm / "projects/farm/flows/harvest.py").read_text()
 
 
-def test_defaults_come_from_existing_deployments(farm: Path):
-    run("new-flow", "farm", "harvest", "--work-pool", "farm-pool", "--tag", "crops",
-        "--schedule", "0 6 * * *", "--timezone", "Europe/Paris")
-    result = run("new-flow", "farm", "sow", "--schedule", "0 7 * * *")
+def test_one_flows_options_never_become_the_next_flows_defaults(farm: Path):
+    # issue 8 §8: defaults were "the last deployment's values"
+    run("new-flow", "farm", "first", "--schedule", "0 1 * * *")
+    run("new-flow", "farm", "second", "--schedule", "0 1 * * *", "--timezone", "Asia/Tokyo",
+        "--work-pool", "gpu-pool", "--tag", "gpu")
+    result = run("new-flow", "farm", "third", "--schedule", "0 1 * * *")
     assert result.exit_code == 0, result.stderr
-    sow = load(farm / "projects/farm/prefect.yaml")["deployments"][1]
-    assert sow["work_pool"] == {"name": "farm-pool"}
-    assert sow["tags"] == ["crops"]
-    assert sow["schedules"] == [{"cron": "0 7 * * *", "timezone": "Europe/Paris"}]
+    deps = {d["name"]: d for d in load(farm / "projects/farm/prefect.yaml")["deployments"]}
+    assert deps["farm__second"]["schedules"][0]["timezone"] == "Asia/Tokyo"
+    assert deps["farm__second"]["work_pool"] == {"name": "gpu-pool"}
+    third = deps["farm__third"]
+    assert third["schedules"] == [{"cron": "0 1 * * *", "timezone": "UTC"}]
+    assert third["work_pool"] == {"name": "default-pool"}
+    assert third["tags"] == ["farm"]
+
+
+def test_defaults_are_declared_once_and_edited_there(farm: Path):
+    config = farm / "projects/farm/prefect.yaml"
+    text = config.read_text()
+    assert "are the project's defaults" in text  # visible where they are declared
+    config.write_text(text.replace("#     name: default-pool", "#     name: farm-pool")
+                          .replace("#   #   timezone: UTC", "#   #   timezone: Europe/Paris")
+                          .replace("#   tags:\n#   - farm", "#   tags:\n#   - farm\n#   - crops"))
+    result = run("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
+    assert result.exit_code == 0, result.stderr
+    (dep,) = load(config)["deployments"]
+    assert dep["work_pool"] == {"name": "farm-pool"}
+    assert dep["schedules"][0]["timezone"] == "Europe/Paris"
+    assert dep["tags"] == ["farm", "crops"]
+
+
+def test_without_a_declaration_the_built_in_defaults_apply(farm: Path):
+    config = farm / "projects/farm/prefect.yaml"
+    config.write_text("name: farm\ndeployments:\n- name: farm__old\n  entrypoint: flows/old.py:old_flow\n"
+                      "  work_pool:\n    name: other-pool\n  tags: [legacy]\n")
+    result = run("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
+    assert result.exit_code == 0, result.stderr
+    new = load(config)["deployments"][1]
+    assert new["work_pool"] == {"name": "default-pool"}  # not copied from farm__old
+    assert new["tags"] == ["farm"] and new["schedules"][0]["timezone"] == "UTC"
 
 
 def test_defaults_come_from_instructions_template(scratch_repo: Path):

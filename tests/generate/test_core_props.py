@@ -20,6 +20,8 @@ from ruamel.yaml import YAML
 
 from scaffold.errors import UsageError
 from scaffold.generate.core import new_flow, new_project
+from scaffold.generate.options import BIDI_CONTROLS
+from scaffold.generate.params import is_template
 from scaffold.repo import Repo
 
 _counter = itertools.count()
@@ -27,7 +29,7 @@ _counter = itertools.count()
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 tricky = st.sampled_from(['a: b', '#x', "it's", 'say "hi"', "back\\slash", "{{ prefect.x }}",
                           "line\nbreak", " lead", "trail ", "yes", "null", "1e3", "- item",
-                          "[x]", "{a: 1}", "\t", "\x00\x07", "\u2028", "é日本", "@at", "%pct",
+                          "[x]", "{a: 1}", "\t", "\x00\x07", "\u2028", "é日本", "abc\u202edef", "@at", "%pct",
                           "`tick`", "*star", "&amp", "!tag", "|pipe", ">gt", "?q", "~", ""])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**12, 10**12)
@@ -47,8 +49,26 @@ def farm_model() -> Repo:
         yield repo
 
 
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _texts(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _texts(v)
+
+
 def _check(farm_model: Repo, raw_param: str, expected) -> None:
     flow = f"f{next(_counter)}"
+    if any(c in BIDI_CONTROLS for t in _texts(expected) for c in t):
+        before = farm_model.config_path("farm").read_bytes()
+        with pytest.raises(UsageError, match="bidirectional control character"):
+            new_flow(farm_model, "farm", flow, [raw_param], suffix="v")
+        assert farm_model.config_path("farm").read_bytes() == before
+        return
     new_flow(farm_model, "farm", flow, [raw_param], suffix="v")
     config = farm_model.config_path("farm").read_text(encoding="utf-8")
     (entry,) = [d for d in yaml.safe_load(config)["deployments"] if d["name"] == f"farm__{flow}__v"]
@@ -59,7 +79,16 @@ def _check(farm_model: Repo, raw_param: str, expected) -> None:
     tree = ast.parse(farm_model.flow_file("farm", flow).read_text(encoding="utf-8"))
     func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == f"{flow}_flow")
     assert [a.arg for a in func.args.args] == ["p"]
-    assert ast.literal_eval(func.args.defaults[0]) == expected
+    default = ast.literal_eval(func.args.defaults[0])
+    if isinstance(expected, list | dict):
+        # no mutable default: None, and the body fills in the value
+        assert default is None
+        fill = next(n for n in func.body if isinstance(n, ast.If))
+        assert ast.literal_eval(fill.body[0].value) == expected
+    elif is_template(expected):
+        assert default is None  # a template belongs to the deployment, not to the Python default
+    else:
+        assert default == expected
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
