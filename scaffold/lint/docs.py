@@ -34,11 +34,25 @@ HEADER = """\
 0 when clean, 1 with findings, 2 on a usage error.
 
 - `--fix` applies the fixes marked below (libcst for Python, a byte-preserving splice for
-  YAML), then reports what is left; `--diff` shows them without writing.
+  YAML), then reports what is left, as a fresh run would; `--diff` shows them without
+  writing. A fix that would break another file is not applied and is reported as needing a
+  manual fix: a renamed flow function whose imports in other files cannot all be rewritten,
+  a flow name that other code uses; `--fix` never writes through a symbolic link.
 - `--select CODES` / `--ignore CODES` take codes or prefixes (`PF`, `PD004`, `ALL`);
-  `--format text|json|github`; `--show-source`; `--list-rules`.
+  `--format text|json|github|sarif` (SARIF 2.1.0, for code-scanning pages); `--show-source`;
+  `--statistics` (findings per code, most frequent first); `--list-rules`;
+  `--explain CODE` prints a rule's documentation.
 - `# noqa: CODE` (or a bare `# noqa`) at the end of the reported line suppresses a finding,
-  in flow files and in prefect.yaml.
+  in flow files and in prefect.yaml; one that suppresses nothing is itself a finding (PN001).
+- A legacy repository: `cli lint --write-baseline lint-baseline.json` records today's
+  findings; `cli lint --baseline lint-baseline.json` (or `baseline = "..."` in the
+  configuration) reports only new ones and exits 0 when there are none. Entries are the rule,
+  the file and the message (which names the offending name), never a line number: edits
+  elsewhere in the file do not make a finding new. Entries that match nothing any more are
+  named as stale; `--baseline F --write-baseline F` drops them (the file only shrinks).
+- `--changed-since REF` reports findings only in files changed since the git revision REF
+  (committed, staged, unstaged or untracked; compared with the merge base, as
+  `cli prefect plan --changed-since` does); the uniqueness rules still see every project.
 - Optional configuration, in the repository's `pyproject.toml`:
 
   ```toml
@@ -47,6 +61,7 @@ HEADER = """\
   ignore = ["PF007"]
   extend-exclude = ["projects/legacy_*"]   # globs on paths from the repository root
   projects = "projects"                # the projects folder
+  baseline = "lint-baseline.json"      # report only findings not in it
   ```
 
 Uniqueness rules (PF006, PD003) always look at the whole repository, also when only some
@@ -124,7 +139,7 @@ def _example(rule: type[Rule], example: Example, kind: str) -> list[str]:
 def render_rule(rule: type[Rule]) -> list[str]:
     doc = inspect.cleandoc(rule.__doc__ or "")
     doc = "\n".join("#" + line if line.startswith("## ") else line for line in doc.splitlines())
-    out = [f"## {rule.code} `{rule.name}`", "",
+    out = [f"<a id=\"{rule.code}\"></a>", "", f"## {rule.code} `{rule.name}`", "",
            f"{_md(rule.summary)}. Fixable: {FIX_LABEL[rule.fixable]}.", "", doc, "",
            "### Examples", ""]
     for example in rule.INVALID:

@@ -72,4 +72,6 @@ def test_rules_md_has_no_raw_angle_brackets_outside_code() -> None:
     prose = re.sub(r"(`{3,}).*?\1", "", _rendered(), flags=re.DOTALL)  # code blocks
     prose = re.sub(r"`[^`\n]*`", "", prose)  # code spans
     prose = re.sub(r"<!--.*?-->", "", prose)
+    # the one intended tag: the anchor that SARIF's helpUri docs/rules.md#CODE points at
+    prose = re.sub(r'^<a id="P[A-Z]\d{3}"></a>$', "", prose, flags=re.MULTILINE)
     assert re.findall(r"<[A-Za-z/]", prose) == []  # would be read as HTML tags
