@@ -98,7 +98,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     if list_rules:
         _list_rules()
         return
-    if explain:
+    if explain is not None:
         _explain(explain)
         return
     from pathlib import Path

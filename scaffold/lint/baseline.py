@@ -101,9 +101,12 @@ def compare(findings: list[Finding], baseline: Counter[Key],
 
 
 def write(path: Path, entries: Counter[Key]) -> None:
-    from scaffold.yamledit import write_atomic
+    from scaffold import fs
+    from scaffold.errors import OperationError
 
     try:
-        write_atomic(path, dump(entries))
+        fs.write_atomic(path, dump(entries))
     except OSError as err:
         raise UsageError(f"cannot write the baseline {path}: {err.strerror}") from None
+    except OperationError as err:  # the folder is missing or not writable: a usage error
+        raise UsageError(str(err)) from None

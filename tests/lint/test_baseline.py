@@ -112,3 +112,22 @@ def test_configured_baseline_and_bad_files(legacy: Path) -> None:
     assert run.exit_code == 2 and "missing.json does not exist" in run.stderr
     (legacy / "pyproject.toml").write_text('[tool.scaffold.lint]\nbaseline = 3\n')
     assert lint(legacy).exit_code == 2
+
+
+def test_line_references_in_messages_are_not_part_of_the_key() -> None:
+    from scaffold.lint.baseline import key
+    from scaffold.lint.model import Finding
+
+    a = Finding("projects/a/prefect.yaml", 6, 11, "PD003", "deployment name 'x' is also used "
+                "at projects/b/prefect.yaml:11 and projects/c/prefect.yml:3; ...")
+    b = a._replace(line=60, message=a.message.replace(":11", ":40").replace(":3;", ":9;"))
+    assert key(a) == key(b)
+    assert key(a)[2] == ("deployment name 'x' is also used at projects/b/prefect.yaml and "
+                         "projects/c/prefect.yml; ...")
+
+
+def test_unwritable_baseline_is_a_usage_error(legacy: Path, tmp_path: Path) -> None:
+    run = lint(legacy, "--write-baseline", str(tmp_path / "missing" / "b.json"))
+    assert run.exit_code == 2 and "cannot write" in run.stderr
+    run = lint(legacy, "--write-baseline", "b.json", "--fix")
+    assert run.exit_code == 2 and not (legacy / "b.json").exists()
