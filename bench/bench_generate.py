@@ -5,6 +5,10 @@
 (a) `cli new-flow demo f<i> --param season=winter` end to end (a subprocess, start-up
     included, a fresh flow name each repeat, in a scratch repository where `cli new-project
     demo` was run first) against `python -c "import copier"`. Target: at most 1.5x.
+(c) `cli new-flow` (whole process) into a project whose prefect.yaml holds --deployments entries
+    against `cli new-flow` into a new project (made by `cli new-project`, no deployments), both
+    in one repository, a fresh flow name each repeat. Target: at most 1.3x (issue 8 §1: the
+    command reads and parses the prefect.yaml once).
 (b) appending one deployment to a prefect.yaml of --deployments entries with
     scaffold.yamledit.insert_deployments (its verification included) against a ruamel.yaml
     round trip (YAML() load, dump to a StringIO) of the same file. Target: at least 5x faster.
@@ -151,6 +155,43 @@ def bench_new_flow(repeat: int) -> str:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def bench_big_project(n: int, repeat: int) -> str:
+    scratch = Path(tempfile.mkdtemp(prefix="bench-generate-big-"))
+    env = {**os.environ, "PREFECT_HOME": str(scratch / ".prefect"), "DO_NOT_TRACK": "1"}
+    env.pop("SCAFFOLD_ROOT", None)
+    try:
+        repo = scratch / "repo"
+        (repo / "projects").mkdir(parents=True)
+
+        def run(*args: str) -> None:
+            subprocess.run(args, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+
+        run(CLI, "new-project", "bench")
+        config = repo / "projects" / "bench" / "prefect.yaml"
+        template = config.read_text(encoding="utf-8")
+        body = "".join(ENTRY.format(i=i, season=SEASONS[i % 4], hour=i % 24) for i in range(n))
+        config.write_text(template.replace("deployments: []\n", "deployments:\n" + body, 1),
+                          encoding="utf-8")
+        for i in range(repeat + 1):
+            run(CLI, "new-project", f"fresh{i}")
+        run(CLI, "new-flow", "bench", "warmup")  # warm the file cache for both sides
+        run(CLI, "new-flow", f"fresh{repeat}", "warmup")
+        big, fresh = iter(range(10**6)), iter(range(10**6))
+        ours, base = paired_medians(
+            lambda: run(CLI, "new-flow", "bench", f"g{next(big)}", "--param", "season=winter"),
+            lambda: run(CLI, "new-flow", f"fresh{next(fresh)}", "g", "--param", "season=winter"),
+            repeat)
+        assert config.read_text(encoding="utf-8").count("\n- name: ") == n + 1 + repeat
+        ratio = ours / base
+        verdict = (f"{ratio:5.2f}x the baseline (target <= 1.3x: "
+                   f"{'target met' if ratio <= 1.3 else 'target missed'})")
+        return row(f"(c) cli new-flow into {n} deployments", ours, base,
+                   "cli new-flow into a new project", verdict)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -160,6 +201,7 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     print(f"{'case':<44} {'ours':>12}  {'baseline':<30} {'':>12}  result")
     print(bench_new_flow(args.repeat))
+    print(bench_big_project(args.deployments, args.repeat))
     print(bench_insert(args.deployments, args.repeat))
 
 

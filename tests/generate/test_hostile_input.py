@@ -311,3 +311,25 @@ def test_generated_code_has_no_mutable_default(farm: Path):
     first["ids"].append(3)
     assert namespace["harvest_flow"]() == {"ids": [1, 2], "opt": {"a": [1]}}
     assert json.dumps(first)
+
+
+def test_alias_bomb_is_refused_quickly(farm: Path):
+    config = farm / "projects/farm/prefect.yaml"
+    lines = ["name: farm", 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    lines += ["deployments: []", ""]
+    config.write_text("\n".join(lines))
+    run("new-flow", "farm", "harvest", "--no-deployment")
+    for args in (["new-flow", "farm", "sow"], ["new-deployment", "farm", "harvest", "--suffix", "x"]):
+        start = time.monotonic()
+        refused(farm, *args, message="prefect.yaml")
+        assert time.monotonic() - start < 5  # in well under a second when the machine is idle
+
+
+def test_a_symlink_loop_elsewhere_does_not_stop_new_flow(farm: Path):
+    projects = farm / "projects"
+    (projects / "loop1").symlink_to(projects / "loop2")
+    (projects / "loop2").symlink_to(projects / "loop1")
+    result = run("new-flow", "farm", "harvest")
+    assert result.exit_code == 0, result.stderr
+    assert (projects / "farm/flows/harvest.py").is_file()
