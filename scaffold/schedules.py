@@ -35,6 +35,9 @@ CRON_NICKNAMES = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@dai
                             "@hourly"})
 KINDS = ("cron", "interval", "rrule")
 MAX_RRULE_LENGTH = 6500  # Prefect's limit (prefect._internal.schemas.validators)
+# Ours, not Prefect's: a real cron is a few dozen characters, and croniter takes seconds on a
+# list field of 100,000 characters (a hostile prefect.yaml would stall the linter).
+MAX_CRON_LENGTH = 1000
 _RANDOM_OR_HASHED = re.compile(r"[HhRr](\(|/|\Z)")  # croniter extensions Prefect refuses
 # The start of the search for a first fire time: fixed, so that a check gives the same answer
 # every day. A cron that fires only on 29 February still fires within the horizon croniter
@@ -53,6 +56,8 @@ def check_cron(expr: object, day_or: bool = True) -> str | None:
     """Why ``expr`` is not a cron Prefect can schedule, or None when it is."""
     if not isinstance(expr, str):
         return f"a cron is text such as '{CRON_EXAMPLE}', not {type(expr).__name__}"
+    if len(expr) > MAX_CRON_LENGTH:
+        return f"it is {len(expr):,} characters long; a cron has at most {MAX_CRON_LENGTH:,}"
     fields = expr.split()
     if not fields:
         return f"it is empty; write 5 fields ({' '.join(CRON_FIELDS)}), e.g. '{CRON_EXAMPLE}'"

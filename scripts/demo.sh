@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job end to end, on the embedded default. Safe to run again.
 #
-# Creates .venv and installs (first run only), starts the embedded Prefect server of this
-# repository (SQLite in .prefect/, kept running afterwards), then works in a scratch copy of the
-# repository (.cache/demo/repo), so the real projects/ is never touched:
+# Creates .venv and installs what the demo runs (first run only: the package with its generate
+# and prefect extras, not the test tools, which ./scripts/test.sh adds), starts the embedded
+# Prefect server of this repository (SQLite in .prefect/, kept running afterwards), then works in
+# a scratch copy of the repository (.cache/demo/repo), so the real projects/ is never touched:
 #   1. cli new-project farm
 #   2. cli new-flow farm harvest --param season=winter --param season=summer
 #   3. shows the new files and the prefect.yaml diff
@@ -11,7 +12,7 @@
 #   5. runs farm__harvest__winter through a process worker until it is Completed
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/_venv.sh
+SCAFFOLD_EXTRAS="${SCAFFOLD_EXTRAS:-all}" source scripts/_venv.sh
 REPO_ROOT="$PWD"
 DEMO="${DEMO_DIR:-$REPO_ROOT/.cache/demo/repo}"
 PORT="${SCAFFOLD_SERVER_PORT:-29020}"

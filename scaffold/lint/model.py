@@ -120,20 +120,21 @@ def value_shape(value: Any, depth: int = 0) -> Any:
     cut at ``MAX_SHAPE_ITEMS`` elements and 5 levels.
     """
     import datetime
+    from itertools import islice
 
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, dict):
         if depth >= 5:
             return YamlMapping((), True)
-        items = list(value.items())[:MAX_SHAPE_ITEMS + 1]
+        items = list(islice(value.items(), MAX_SHAPE_ITEMS + 1))  # never a copy of it all
         return YamlMapping(tuple((_json_key(k), value_shape(v, depth + 1))
                                  for k, v in items[:MAX_SHAPE_ITEMS]),
                            len(items) > MAX_SHAPE_ITEMS)
     if isinstance(value, list | tuple | set | frozenset):
         if depth >= 5:
             return YamlList((), True)
-        items = list(value)[:MAX_SHAPE_ITEMS + 1]
+        items = list(islice(value, MAX_SHAPE_ITEMS + 1))
         return YamlList(tuple(value_shape(v, depth + 1) for v in items[:MAX_SHAPE_ITEMS]),
                         len(items) > MAX_SHAPE_ITEMS)
     return value

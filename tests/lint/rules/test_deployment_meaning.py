@@ -240,3 +240,15 @@ def test_cached_runs_report_the_same_and_see_a_changed_annotation(tmp_path) -> N
         (11, 13, "PD013", "parameter 'days' of deployment 'farm__harvest' is '3' (text); "
                           "harvest_flow() takes days: list[int] | None")]
     assert [f for f in again if f[2] != "PD013"] == cold
+
+
+def test_hostile_values_are_refused_quickly(tmp_path) -> None:
+    # a 100,000-character cron (croniter would take seconds), a parameter list of 100,000
+    # items (the summary keeps 100), a deeply nested annotation
+    yaml = config_file().replace("    work_pool:", '    schedules:\n      - cron: "'
+                                 + "1," * 50_000 + '1 * * * *"\n    work_pool:').replace(
+        "season: winter", "season: [" + ", ".join(["1"] * 100_000) + "]")
+    flow = flow_with("season: " + "list[" * 200 + "int" + "]" * 200)
+    got = findings(repo(tmp_path, yaml, flow))
+    assert [(code, message.split(": ", 1)[1]) for _, _, code, message in got] == [
+        ("PD008", "it is 100,009 characters long; a cron has at most 1,000")]
