@@ -17,6 +17,7 @@ from scaffold import naming
 from scaffold.repo import Deployment, Repo, did_you_mean, unknown_names
 
 PAGE = 200  # the server's default and maximum page size
+NOT_ON_SERVER = "in no prefect.yaml, and not on the server"
 
 
 @dataclass
@@ -45,11 +46,29 @@ def select(repo: Repo, projects: tuple[str, ...] | list[str] = (),
     """``Repo.resolve`` for the operations: ``-d`` also takes the server's ``FLOW/DEPLOYMENT``
     form (as `prefect deployment ls` prints it) when FLOW is the entry's conventional flow,
     and unknown names say where the names are, without needing a server."""
+    selected, unknown = select_or_server(repo, projects, deployments)
+    if unknown:
+        raise unknown_names([message for _, message in unknown])
+    return selected
+
+
+def select_or_server(repo: Repo, projects: tuple[str, ...] | list[str] = (),
+                     deployments: tuple[str, ...] | list[str] = (), suggest: bool = True
+                     ) -> tuple[list[Deployment], list[tuple[str, str]]]:
+    """(the config entries selected, ``-d`` names in no prefect.yaml with their offline
+    message): the names a command that acts on the server looks up there (`find_on_server`).
+    Unknown projects raise at once (with the unknown names), offline. ``suggest=False``: no
+    "did you mean" in the messages (a delete never proposes another deployment)."""
     known_projects = repo.projects()
     index = repo.deployment_index()
+
+    def close(value: str) -> str:
+        return did_you_mean(value, list(index)) if suggest else ""
+
     errors = [f"unknown project {p!r}{did_you_mean(p, known_projects)}"
               for p in projects if p not in known_projects]
     names: list[str] = []
+    unknown: list[tuple[str, str]] = []
     for name in deployments:
         if name not in index and "/" in name:
             flow, short = name.split("/", 1)
@@ -57,19 +76,43 @@ def select(repo: Repo, projects: tuple[str, ...] | list[str] = (),
             if dep is not None and expected_flow_name(dep) == flow:
                 name = short
             elif dep is not None:
-                errors.append(f"unknown deployment {name!r} (prefect.yaml's {short!r} is "
-                              f"{expected_flow_name(dep)}/{short} on the server)")
+                message = (f"unknown deployment {name!r} (prefect.yaml's {short!r} is "
+                           f"{expected_flow_name(dep)}/{short} on the server)")
+                unknown.append((name, message))
                 continue
             else:
-                errors.append(f"unknown deployment {name!r}{did_you_mean(short, list(index))}")
+                unknown.append((name, f"unknown deployment {name!r}{close(short)}"))
                 continue
         elif name not in index:
-            errors.append(f"unknown deployment {name!r}{did_you_mean(name, list(index))}")
+            unknown.append((name, f"unknown deployment {name!r}{close(name)}"))
             continue
         names.append(name)
     if errors:
-        raise unknown_names(errors)
-    return repo.resolve(projects, names)
+        raise unknown_names(errors + [message for _, message in unknown])
+    return repo.resolve(projects, names), unknown
+
+
+async def find_on_server(client: Any, names: list[str]
+                         ) -> tuple[list[tuple[str, ServerDeployment]], dict[str, str]]:
+    """Look ``-d`` names (``NAME`` or ``FLOW/NAME``) up on the server: ([(name, found)],
+    {name: why not}) — not there, or several deployments of that name under other flows."""
+    if not names:
+        return [], {}
+    shorts = [n.split("/", 1)[1] if "/" in n else n for n in names]
+    server = await read_server_deployments(client, shorts)
+    found: list[tuple[str, ServerDeployment]] = []
+    problems: dict[str, str] = {}
+    for name, short in zip(names, shorts, strict=True):
+        hits = [s for s in server if (s.full_name == name if "/" in name else s.name == short)]
+        if len(hits) == 1:
+            found.append((name, hits[0]))
+        elif hits:
+            problems[name] = (f"several deployments on the server are named {short!r} ("
+                              + ", ".join(sorted(h.full_name for h in hits))
+                              + "): name one as FLOW/DEPLOYMENT")
+        else:
+            problems[name] = NOT_ON_SERVER
+    return found, problems
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

@@ -22,14 +22,16 @@ from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
 from scaffold.ops import prefect_compat as compat
 from scaffold.ops.lookup import (
+    NOT_ON_SERVER,
     Matcher,
     ServerDeployment,
     expected_flow_name,
+    find_on_server,
     read_server_deployments,
-    select,
+    select_or_server,
 )
 from scaffold.ops.report import Progress
-from scaffold.repo import Deployment, Repo
+from scaffold.repo import Deployment, Repo, unknown_names
 
 BULK_LIMIT = 50  # POST /deployments/bulk_delete and /flows/bulk_delete accept at most 50
 
@@ -43,30 +45,63 @@ class Declined(OperationError):
 
 @dataclass
 class Item:
-    dep: Deployment
+    dep: Deployment | None  # None: a deployment only on the server (`-d` of a name in no prefect.yaml)
     server: ServerDeployment | None = None
     result: str = ""  # paused | resumed | already paused | already active | deleted | missing
     error: str | None = None
 
+    @property
+    def label(self) -> str:
+        """How the progress lines name it: a server-only one says it is in no prefect.yaml."""
+        if self.dep is None and self.server is not None:
+            return f"{self.server.full_name} (not in any prefect.yaml)"
+        return self.server.full_name if self.server is not None else str(self.dep.name)
+
+
+@dataclass
+class Selection:
+    config: list[Deployment]
+    server_names: list[tuple[str, str]]  # (-d name in no prefect.yaml, its offline message)
+    suggest: bool
+
 
 def _select(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
-            verb: str) -> list[Deployment]:
+            verb: str) -> Selection:
     if not projects and not deployments:
         raise UsageError(f"name what to {verb}: -p PROJECT and/or -d DEPLOYMENT (each "
                          f"repeatable), e.g. cli prefect deployment {verb} -p farm")
-    selected = select(repo, projects, deployments)
-    if not selected:
+    # a delete never proposes another deployment ("did you mean" could steer it to a live one)
+    suggest = verb != "delete"
+    selected, unknown = select_or_server(repo, projects, deployments, suggest=suggest)
+    if not selected and not unknown:
         raise UsageError(f"no deployments in prefect.yaml of {', '.join(projects)}")
-    return selected
+    return Selection(selected, unknown, suggest)
 
 
-async def _match(client: Any, selected: list[Deployment]) -> list[Item]:
-    server = await read_server_deployments(client, [d.name for d in selected])
+async def _match(client: Any, selection: Selection) -> list[Item]:
+    """Items of the config entries, then of the ``-d`` names found only on the server; a name
+    found nowhere is a UsageError (exit 2) before anything is changed."""
+    found_server, problems = await find_on_server(client, [n for n, _ in selection.server_names])
+    if problems:
+        raise unknown_names([
+            message if NOT_ON_SERVER == problems[name] and "(prefect.yaml's" in message
+            else message.replace(f"deployment {name!r}", f"deployment {name!r} "
+                                 f"({problems[name]})", 1)
+            for name, message in selection.server_names if name in problems])
+    selected = selection.config
+    server = await read_server_deployments(client, [d.name for d in selected]) if selected else []
     matcher = Matcher(server)
     items = []
+    seen: set[Any] = set()
     for dep in selected:
         found, problem = matcher.find(dep)
         items.append(Item(dep, found, "" if found else "missing", problem))
+        if found is not None:
+            seen.add(found.id)
+    for _, sd in found_server:
+        if sd.id not in seen:  # `-d FLOW/X` and `-d X` of the same one: once
+            seen.add(sd.id)
+            items.append(Item(None, sd))
     return items
 
 
@@ -89,14 +124,14 @@ def set_paused(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ..
     return _finish(items, verb, target, stream)
 
 
-async def _set_paused(selected: list[Deployment], paused: bool, target: api.ApiTarget,
+async def _set_paused(selected: Selection, paused: bool, target: api.ApiTarget,
                       stream: TextIO) -> list[Item]:
     verb, done = ("pausing", "paused") if paused else ("resuming", "resumed")
     async with api.client_session(target) as client:
         items = await _match(client, selected)
         with Progress(len(items), verb, stream) as progress:
             for item in items:
-                progress.step(item.dep.name)
+                progress.step(item.label)
                 if item.server is None:
                     progress.done(_missing_line(item) if not item.error
                                   else f"{item.dep.name}: FAILED: {item.error}", not item.error)
@@ -117,7 +152,7 @@ async def _set_paused(selected: list[Deployment], paused: bool, target: api.ApiT
                         progress.done(_missing_line(item))
                         continue
                     item.error = api.short_error(exc)
-                progress.done(f"{item.server.full_name}: "
+                progress.done(f"{item.label}: "
                               + (f"FAILED: {item.error}" if item.error else item.result),
                               item.error is None)
     return items
@@ -137,7 +172,7 @@ def delete(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
     stream = sys.stdout if stream is None else stream
     selected = _select(repo, projects, deployments, "delete")
     if prune_config:  # a read-only prefect.yaml is refused before anything is deleted
-        for project in dict.fromkeys(dep.project for dep in selected):
+        for project in dict.fromkeys(dep.project for dep in selected.config):
             fs.require_writable(repo.config_path(project))
     target = api.resolve_api()
     api.check_reachable(target)
@@ -152,7 +187,7 @@ def delete(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
     return _finish(items, "delete", target, stream)
 
 
-async def _delete(selected: list[Deployment], prune_flows: bool, target: api.ApiTarget,
+async def _delete(selected: Selection, prune_flows: bool, target: api.ApiTarget,
                   stream: TextIO, confirm: Callable[[str], bool] | None,
                   prune_config: bool) -> tuple[list[Item] | None, list[str]]:
     async with api.client_session(target) as client:
@@ -169,16 +204,17 @@ async def _delete(selected: list[Deployment], prune_flows: bool, target: api.Api
                                   else f"{item.dep.name}: FAILED: {item.error}", not item.error)
                 elif item.server.id in deleted:
                     item.result = "deleted"
-                    progress.done(f"{item.server.full_name}: deleted")
+                    progress.done(f"{item.label}: deleted")
                 else:
                     item.result, item.error = "", "the server did not delete it"
-                    progress.done(f"{item.server.full_name}: FAILED: {item.error}", False)
+                    progress.done(f"{item.label}: FAILED: {item.error}", False)
         flows_deleted: list[str] = []
         if prune_flows:
             gone = [i.server for i in found if i.result == "deleted"]
             # also the conventional flows of the selection: an earlier delete without
             # --prune-flows may have left one without deployments
-            named = {expected_flow_name(i.dep) for i in items if i.error is None}
+            named = {expected_flow_name(i.dep) for i in items
+                     if i.error is None and i.dep is not None}
             flows_deleted = await _prune_flows(client, gone, sorted(n for n in named if n))
     return items, flows_deleted
 
@@ -186,13 +222,13 @@ async def _delete(selected: list[Deployment], prune_flows: bool, target: api.Api
 def _question(items: list[Item], found: list[Item], target: api.ApiTarget, prune_config: bool,
               prune_flows: bool) -> str:
     """The confirmation question: what is on the server counted and listed, the rest apart."""
-    missing = [i.dep.name for i in items if i.server is None and i.error is None]
+    missing = [str(i.dep.name) for i in items if i.server is None and i.error is None]
     extra = (" and remove them from prefect.yaml" if prune_config else "") + (
         " and delete flows left without deployments (with their run history)"
         if prune_flows else "")
     question = f"Delete {len(found)} deployment(s) from {target.shown}{extra}"
     if found:
-        question += ": " + ", ".join(i.server.full_name for i in found)
+        question += ": " + ", ".join(i.label for i in found)
     if missing:
         question += ("; not on the server" + (" (removed from prefect.yaml only)"
                                               if prune_config else "")
@@ -269,7 +305,7 @@ def _prune_config(repo: Repo, items: list[Item], stream: TextIO) -> None:
     from the server and those that were not on it; never one whose delete failed."""
     by_project: dict[str, list[str]] = {}
     for item in items:
-        if item.error is None:
+        if item.error is None and item.dep is not None:  # server-only: nothing to remove
             by_project.setdefault(item.dep.project, []).append(item.dep.name)
     pruned: list[str] = []
     for project, names in by_project.items():
@@ -301,5 +337,5 @@ def _finish(items: list[Item], verb: str, target: api.ApiTarget, stream: TextIO)
     stream.flush()
     if failed:
         raise OperationError(f"{len(failed)} of {len(items)} deployments could not be {past}: "
-                             + "; ".join(f"{i.dep.name}: {i.error}" for i in failed))
+                             + "; ".join(f"{i.label}: {i.error}" for i in failed))
     return items

@@ -77,10 +77,67 @@ def test_unknown_names(deployed: Path, server):
     for verb in ("pause", "resume", "delete"):
         result = run("prefect", "deployment", verb, "-d", "farm__harvest__wintr", root=deployed)
         assert result.exit_code == 2
-        assert "unknown deployment 'farm__harvest__wintr'" in result.stderr
-        assert "'farm__harvest__winter'" in result.stderr
+        assert ("unknown deployment 'farm__harvest__wintr' (in no prefect.yaml, and not on the "
+                "server)") in result.stderr
+        # a delete never proposes another (live) deployment
+        assert ("did you mean 'farm__harvest__winter'" in result.stderr) == (verb != "delete")
         assert result.stderr.count("\n") == 1
     assert not any(server.paused().values()) and set(server.deployments()) == ALL
+
+
+def _make_server_only(deployed: Path) -> None:
+    """farm__harvest__summer stays on the server but leaves prefect.yaml (`cli status`: only
+    on server)."""
+    path = deployed / "projects" / "farm" / "prefect.yaml"
+    path.write_text(yamledit.remove_deployments(path.read_text(), ["farm__harvest__summer"], path))
+    status = run("status", "-p", "farm", "--json", root=deployed)
+    rows = {r["name"]: r for b in __import__("json").loads(status.output)["projects"]
+            for r in b["deployments"]}
+    assert rows["farm__harvest__summer"]["drift"] == "only on server"
+
+
+def test_deployment_only_on_the_server_can_be_named(deployed: Path, server):
+    """Issue 9 §7: `-d X` (and `-d FLOW/X`) of a deployment in no prefect.yaml finds it on the
+    server, saying so, for pause, resume and delete; nothing else is touched."""
+    _make_server_only(deployed)
+    result = run("prefect", "deployment", "pause", "-d", "farm__harvest__summer", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert f"[1/1] {SUMMER} (not in any prefect.yaml): paused" in result.output
+    assert server.paused() == {WINTER: False, SUMMER: True, ORDERS: False}
+    result = run("prefect", "deployment", "resume", "-d", SUMMER, root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert server.paused() == {WINTER: False, SUMMER: False, ORDERS: False}
+    # mixed with a config name and a project; `-d X` and `-d FLOW/X` of it count once
+    result = run("prefect", "deployment", "pause", "-p", "dw", "-d", "farm__harvest__summer",
+                 "-d", SUMMER, root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert "2 paused" in result.output
+    assert server.paused() == {WINTER: False, SUMMER: True, ORDERS: True}
+
+    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__summer",
+                 "--prune-config", root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert f"{SUMMER} (not in any prefect.yaml): deleted" in result.output
+    assert set(server.deployments()) == {WINTER, ORDERS}
+
+
+def test_server_only_name_under_two_flows_must_be_qualified(deployed: Path, server):
+    _make_server_only(deployed)
+
+    async def twin(client):  # same deployment name under a hand-made flow
+        flow_id = await client.create_flow_from_name("hand_made_flow")
+        await client.create_deployment(flow_id=flow_id, name="farm__harvest__summer")
+
+    server.call(twin)
+    twin_name = "hand_made_flow/farm__harvest__summer"
+    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__summer", root=deployed)
+    assert result.exit_code == 2
+    assert (f"several deployments on the server are named 'farm__harvest__summer' ({SUMMER}, "
+            f"{twin_name}): name one as FLOW/DEPLOYMENT") in result.stderr
+    assert set(server.deployments()) == ALL | {twin_name}
+    result = run("prefect", "deployment", "delete", "-d", twin_name, root=deployed)
+    assert result.exit_code == 0, result.stderr
+    assert set(server.deployments()) == ALL
 
 
 def test_delete_by_name_then_project(deployed: Path, server):
