@@ -255,7 +255,7 @@ class _Modules:
                 dirs.add(d)
                 d = posixpath.dirname(d)
         self.dirs = dirs
-        self.py = [f for f in self.files if f.endswith(".py")]
+        self.py = [f for f in self.files if f.endswith(".py") and self.module_like(f)]
         self._data: dict[str, bytes | None] = {}
         self._imports: dict[str, set[str] | None] = {}
         self._canon: dict[str, str] = {}
@@ -266,6 +266,16 @@ class _Modules:
             return None
         rest = rel[len(prefix):]
         return rest.split("/", 1)[0] if "/" in rest else None
+
+    def module_like(self, rel: str) -> bool:
+        """Code of the repository: files of projects/, and files below the root whose folders
+        are Python names (so an un-ignored .venv/ or site-packages/ is never read)."""
+        if self.project_of(rel) is not None:
+            return True
+        prefix = f"{self.root_rel}/" if self.root_rel else ""
+        if not rel.startswith(prefix):
+            return False
+        return all(part.isidentifier() for part in rel[len(prefix):].split("/")[:-1])
 
     def canon(self, rel: str) -> str:
         """The path a symlinked module points at (relative to the git root), else itself."""
@@ -381,6 +391,8 @@ class _Modules:
                 links.setdefault(self.canon(f), []).append(f)
         frontier = []
         for f in sorted(changed):
+            if not self.module_like(f) and f not in links:
+                continue
             for g in (f, self.canon(f), *links.get(f, ())):
                 if g not in via:
                     via[g] = f
@@ -470,7 +482,9 @@ def affected(repo: Repo, ref: str, changes: ChangedFiles | None = None) -> Selec
     for path in changes.paths:
         if path.startswith(prefix):
             parts = path[len(prefix):].split("/")
-            if len(parts) == 2 and parts[1] == naming.CONFIG_FILE:
+            # hidden and _-prefixed folders are no projects (Repo.projects skips them too)
+            if (len(parts) == 2 and parts[1] == naming.CONFIG_FILE
+                    and not parts[0].startswith((".", "_"))):
                 yaml_changed.add(parts[0])
         if path.endswith(".py"):
             py_changed.add(path)

@@ -340,3 +340,23 @@ def test_unrelated_history(base_repo: Path) -> None:
     commit(base_repo, "other root")
     with pytest.raises(UsageError, match="no common ancestor"):
         changes.changed_files("main", base_repo)
+
+
+def test_unignored_virtualenv_is_not_read_as_modules(base_repo: Path) -> None:
+    """An un-ignored .venv/ full of untracked .py files: never a changed module, never read."""
+    site = base_repo / ".venv/lib/python3.11/site-packages/helpers"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("")
+    (base_repo / ".venv/lib/python3.11/site-packages/common.py").write_text("")
+    sel = select(base_repo)
+    assert ".venv/lib/python3.11/site-packages/common.py" in sel.changes.paths
+    assert sel.deployments == []
+
+
+def test_hidden_and_underscore_folders_are_no_projects(base_repo: Path) -> None:
+    for folder in ("_template", ".trash"):
+        write_project(base_repo, folder, {"x": flow("x")})
+    commit(base_repo)
+    git(base_repo, "rm", "-rq", "projects/_template", "projects/.trash")
+    sel = select(base_repo)
+    assert sel.orphans == [] and sel.deployments == []
