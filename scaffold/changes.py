@@ -201,9 +201,11 @@ def _rev_parse_error(ref: str, start: Path, err: str) -> UsageError:
     if code != 0:
         return UsageError(f"{OPTION} {ref}: HEAD has no commit yet; commit first, or run "
                           "without --changed-since")
+    import shlex  # the name goes into a command a user may paste: quoted
+
     return UsageError(f"{OPTION}: unknown git revision {ref!r} (not a commit, branch or tag of "
                       "this repository); check the name, or fetch it (git fetch origin "
-                      f"{ref}; a shallow clone may need --unshallow)")
+                      f"{shlex.quote(ref)}; a shallow clone may need --unshallow)")
 
 
 def changed_paths(ref: str, start: str | os.PathLike) -> set[Path]:

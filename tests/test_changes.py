@@ -316,6 +316,8 @@ def test_hostile_refs_never_reach_git_as_options(base_repo: Path, tmp_path: Path
         changes.changed_files(ref.replace("OUT", str(out)), base_repo)
     assert "\n" not in str(info.value)
     assert not out.exists()
+    if ref == ";rm -rf":  # the fetch hint a user may paste quotes the name
+        assert "git fetch origin ';rm -rf';" in str(info.value)
 
 
 def test_no_commit_yet(tmp_path: Path) -> None:
