@@ -163,6 +163,7 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
     if flow_path.exists() or flow_path.is_symlink():
         raise UsageError(f"flow {flow!r} already exists ({flow_path}); to add a deployment of it "
                          f"run: cli new-deployment {project} {flow} --param KEY=VALUE")
+    T.check_flows_dir(repo, flow_path.parent, f"projects/{project}/{naming.FLOWS_DIR}")
     _check_reserved(flow, params)
     data = _flow_data(project, flow, params, opts.description)
     source = render(templates_dir(repo.root) / "flow", data)[naming.flow_file(flow)]

@@ -30,6 +30,15 @@ def check_inside(repo: Repo, path: Path, what: str) -> None:
                          "replace the link with the real folder or file", path=path)
 
 
+def check_flows_dir(repo: Repo, folder: Path, what: str) -> None:
+    """The flows folder is a folder (or absent: it is made) inside the repository."""
+    if folder.exists() or folder.is_symlink():
+        if not folder.is_dir():
+            raise UsageError(f"{what} is not a folder; move the file away so that flows can be "
+                             "created in it", path=folder)
+        check_inside(repo, folder, what)
+
+
 def read_config(path: Path) -> str:
     return fs.read_text(path) if path.exists() else ""
 

@@ -175,6 +175,27 @@ def test_project_folder_symlinked_outside_the_repository(farm: Path, tmp_path: P
     assert tree_hash(outside) == before
 
 
+def test_flows_folder_symlinked_outside_the_repository(farm: Path, tmp_path: Path):
+    outside = tmp_path / "outside_flows"
+    outside.mkdir()
+    flows = farm / "projects/farm/flows"
+    for child in flows.iterdir():
+        child.unlink()
+    flows.rmdir()
+    flows.symlink_to(outside)
+    refused(farm, "new-flow", "farm", "harvest", message="outside the repository")
+    assert list(outside.iterdir()) == []
+
+
+def test_flows_is_a_file(farm: Path):
+    flows = farm / "projects/farm/flows"
+    for child in flows.iterdir():
+        child.unlink()
+    flows.rmdir()
+    flows.write_text("")
+    refused(farm, "new-flow", "farm", "harvest", message="flows is not a folder")
+
+
 def test_prefect_yaml_symlinked_outside_the_repository(farm: Path, tmp_path: Path):
     outside = tmp_path / "elsewhere.yaml"
     outside.write_text("name: farm\ndeployments: []\n")
