@@ -468,7 +468,7 @@ class Linter:
         if isinstance(fix, RenameFunction):
             try:
                 edits = plan_rename(self.root, repo_files, path, fix.old, fix.new,
-                                    {**overlay, **others})
+                                    {**overlay, **others}, self.config.projects)
             except ManualFix as err:
                 return str(err)
             others.update(edits)

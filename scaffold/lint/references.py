@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import os
+import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,33 +55,80 @@ def _read(root: Path, path: str, overlay: dict[str, bytes]) -> bytes | None:
         return None
 
 
-def _module_names(tree: ast.Module, stem: str) -> tuple[set[str], list[ast.ImportFrom]]:
-    """Local names bound to the module ``stem`` (``import report``, ``import a.report as r``,
-    ``from flows import report``), and the ``from ... report import ...`` statements."""
+def _roots(importer: str, projects_dir: str) -> list[str]:
+    """Where an absolute import of ``importer`` is looked up, first hit wins, as Prefect's
+    loader sets sys.path: its own folder, the project's flows/ and folder, the root."""
+    here = posixpath.dirname(importer)
+    out = [here]
+    parts = importer.split("/")
+    prefix = projects_dir.split("/")
+    if parts[:len(prefix)] == prefix and len(parts) > len(prefix) + 1:
+        project = posixpath.join(projects_dir, parts[len(prefix)])
+        out += [posixpath.join(project, "flows"), project]
+    out.append("")
+    return list(dict.fromkeys(out))
+
+
+def _resolve(importer: str, dotted: str, level: int, files: set[str],
+             projects_dir: str) -> str | None:
+    """The repository file ``import dotted`` (``level`` leading dots) in ``importer`` runs,
+    None when it is not a file of the repository."""
+    parts = [p for p in dotted.split(".") if p]
+    if level:
+        base = posixpath.dirname(importer)
+        for _ in range(level - 1):
+            base = posixpath.dirname(base)
+        search = [base]
+    else:
+        search = _roots(importer, projects_dir)
+    for folder in search:
+        stem = posixpath.join(folder, *parts) if parts else folder
+        for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
+            if candidate in files:
+                return candidate
+    return None
+
+
+def _module_names(tree: ast.Module, path: str, module_path: str, files: set[str],
+                  projects_dir: str) -> tuple[set[str], set[tuple[int, str]]]:
+    """In ``path``: local names bound to the module ``module_path`` (``import report``,
+    ``import a.report as r``, ``from flows import report``), and the (level, module) of the
+    ``from ... import ...`` statements that import from it. A statement that may import
+    another module of that name but resolves to no file makes it a manual fix."""
+    stem = posixpath.basename(module_path)[:-3]
     aliases: set[str] = set()
-    froms: list[ast.ImportFrom] = []
+    froms: set[tuple[int, str]] = set()
+
+    def ours(dotted: str, level: int) -> bool:
+        found = _resolve(path, dotted, level, files, projects_dir)
+        if found is None and dotted.rsplit(".", 1)[-1] == stem:
+            raise ManualFix(f"{path} imports {'.' * level}{dotted}, which --fix cannot "
+                            f"resolve to a file; rename by hand")
+        return found == module_path
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.rsplit(".", 1)[-1] == stem and alias.asname:
-                    aliases.add(alias.asname)
-                elif alias.name == stem:
-                    aliases.add(stem)
+                if alias.name.rsplit(".", 1)[-1] == stem and ours(alias.name, 0):
+                    aliases.add(alias.asname or alias.name)
         elif isinstance(node, ast.ImportFrom):
-            if (node.module or "").rsplit(".", 1)[-1] == stem:
-                froms.append(node)
-            else:
-                for alias in node.names:
-                    if alias.name == stem:
-                        aliases.add(alias.asname or stem)
+            module = node.module or ""
+            if (module.rsplit(".", 1)[-1] == stem or (not module and node.level)) \
+                    and module and ours(module, node.level):
+                froms.add((node.level, module))
+            for alias in node.names:
+                if alias.name == stem and ours(f"{module}.{stem}" if module else stem,
+                                               node.level):
+                    aliases.add(alias.asname or stem)
     return aliases, froms
 
 
 def plan_rename(root: Path, files: list[str], module_path: str, old: str, new: str,
-                overlay: dict[str, bytes]) -> dict[str, bytes]:
+                overlay: dict[str, bytes], projects_dir: str = "projects") -> dict[str, bytes]:
     """The other files of the repository rewritten for the rename of ``old`` to ``new`` in
     ``module_path`` (root-relative): path -> new content. Raises ManualFix."""
     stem = Path(module_path).stem
+    known = set(files)
     needle = old.encode()
     edits: dict[str, bytes] = {}
     for path in files:
@@ -94,9 +142,11 @@ def plan_rename(root: Path, files: list[str], module_path: str, old: str, new: s
             tree = ast.parse(text.removeprefix("\ufeff"))
         except (UnicodeDecodeError, SyntaxError, ValueError):
             raise ManualFix(f"{path} mentions {old!r} and cannot be parsed") from None
-        aliases, froms = _module_names(tree, stem)
-        if not aliases and not froms:
-            continue  # cannot see the module: another {old} of its own
+        aliases, modules = _module_names(tree, path, module_path, known, projects_dir)
+        if not aliases and not modules:
+            continue  # imports another module of that name, or none: not a reference
+        froms = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                 and (n.level, n.module or "") in modules]
         star = [f for f in froms if any(a.name == "*" for a in f.names)]
         if star:
             raise ManualFix(f"{path}:{star[0].lineno} imports * from {stem}; rename by hand")
@@ -117,14 +167,14 @@ def plan_rename(root: Path, files: list[str], module_path: str, old: str, new: s
         if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and old in n.value
                for n in ast.walk(tree)):
             raise ManualFix(f"{path} names {old!r} in a string; rename by hand")
-        new_text = _rewrite(text, stem, old, new, aliases, keep_local=bound_by_import > 0)
+        new_text = _rewrite(text, modules, old, new, aliases, keep_local=bound_by_import > 0)
         if new_text is None:
             raise ManualFix(f"{path} refers to {old!r}; the rewrite failed, rename by hand")
         edits[path] = new_text.encode("utf-8")
     return edits
 
 
-def _rewrite(text: str, stem: str, old: str, new: str, aliases: set[str],
+def _rewrite(text: str, modules: set[tuple[int, str]], old: str, new: str, aliases: set[str],
              keep_local: bool) -> str | None:
     """libcst: ``from ..stem import old [as x]`` -> ``import new as old|x``;
     ``alias.old`` -> ``alias.new``. The file's own uses of the local name stay as they are."""
@@ -146,7 +196,8 @@ def _rewrite(text: str, stem: str, old: str, new: str, aliases: set[str],
     class Renamer(cst.CSTTransformer):
         def leave_ImportFrom(self, original: cst.ImportFrom,
                              updated: cst.ImportFrom) -> cst.ImportFrom:
-            if dotted(updated.module).rsplit(".", 1)[-1] != stem \
+            level = len(updated.relative)
+            if (level, dotted(updated.module)) not in modules \
                     or isinstance(updated.names, cst.ImportStar):
                 return updated
             names = []

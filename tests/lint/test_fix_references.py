@@ -174,3 +174,23 @@ def test_a_read_only_file_stops_fix_before_anything_is_written(tmp_path: Path) -
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()
             and ".cache" not in p.parts} == {p: b for p, b in before.items()
                                              if ".cache" not in p.parts}
+
+
+def test_an_import_of_another_projects_module_of_that_name_is_left_alone(tmp_path: Path) -> None:
+    # orchard has its own report.py with a make_report of its own: not a reference
+    orchard_report = REPORT.replace("farm__report_flow", "orchard__report_flow").replace(
+        "def make_report", "def report_flow") + "\n\ndef make_report() -> None:\n    pass\n"
+    orchard_weekly = WEEKLY.replace("farm__weekly_flow", "orchard__weekly_flow")
+    root = _repo(tmp_path / "repo", **{
+        "projects/orchard/flows/report.py": orchard_report,
+        "projects/orchard/flows/weekly.py": orchard_weekly,
+        "projects/orchard/prefect.yaml": "name: orchard\ndeployments: []\n",
+        "projects/farm/tests/test_report.py": "from flows.report import make_report\n\n"
+                                              "make_report()\n"})
+    lint(root, "--fix", "--select", "PF003")
+    assert (root / "projects/orchard/flows/weekly.py").read_text() == orchard_weekly
+    assert "from report import report_flow as make_report" in (
+        root / "projects/farm/flows/weekly.py").read_text()
+    assert (root / "projects/farm/tests/test_report.py").read_text().startswith(
+        "from flows.report import report_flow as make_report\n")
+    assert _imports(root / "projects/orchard/flows", "weekly").returncode == 0
