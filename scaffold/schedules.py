@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -171,7 +172,10 @@ def interval_seconds(value: object) -> float | None:
     if match is None:
         return None
     parts = {k: float(v) for k, v in match.groupdict().items() if v}
-    return sign * _dt.timedelta(**parts).total_seconds()
+    try:
+        return sign * _dt.timedelta(**parts).total_seconds()
+    except OverflowError:
+        return sign * math.inf  # longer than a timedelta can hold: refused as too long
 
 
 def check_interval(value: object) -> str | None:
@@ -181,8 +185,19 @@ def check_interval(value: object) -> str | None:
         return ("an interval is a number of seconds (e.g. 3600) or an ISO 8601 duration "
                 "(e.g. PT1H)")
     if not seconds > 0:  # also NaN
-        return f"an interval must be positive (got {value!r})"
+        return f"an interval must be positive (got {_short(value)})"
+    if seconds > _MAX_INTERVAL:
+        return f"an interval must be at most {_MAX_INTERVAL:.0f} seconds (got {_short(value)})"
     return None
+
+
+# Python's (and so pydantic's and Prefect's) longest timedelta
+_MAX_INTERVAL = _dt.timedelta.max.total_seconds()
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:40] + "..." + text[-10:]
 
 
 def check_rrule(value: object) -> str | None:
@@ -225,11 +240,11 @@ def check_item(item: object) -> list[Problem]:
     for kind in kinds:
         problem = checks[kind](item[kind])
         if problem:
-            problems.append(Problem(kind, f"{kind} {item[kind]!r}: {problem}"))
+            problems.append(Problem(kind, f"{kind} {_short(item[kind])}: {problem}"))
     if item.get("timezone") is not None:
         problem = check_timezone(item["timezone"])
         if problem:
-            problems.append(Problem("timezone", f"timezone {item['timezone']!r}: {problem}"))
+            problems.append(Problem("timezone", f"timezone {_short(item['timezone'])}: {problem}"))
     return problems
 
 
@@ -241,12 +256,12 @@ def validate_cron(expr: str, option: str = "--schedule") -> str:
     schedule it."""
     problem = check_cron(expr)
     if problem:
-        raise UsageError(f"{option} {expr!r}: {problem}")
+        raise UsageError(f"{option} {_short(expr)}: {problem}")
     return " ".join(expr.split())
 
 
 def validate_timezone(tz: str, option: str = "--timezone") -> str:
     problem = check_timezone(tz)
     if problem:
-        raise UsageError(f"{option} {tz!r}: {problem}")
+        raise UsageError(f"{option} {_short(tz)}: {problem}")
     return tz

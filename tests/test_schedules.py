@@ -153,3 +153,33 @@ def test_never_fires_as_prefects_scheduler_sees_it(cron: str):
     except vendored.CroniterBadDateError:
         fires = False
     assert fires is (S.check_cron(cron) is None)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("P" + "1" * 20000 + "D", "at most"),
+    ("PT" + "9" * 400 + "H", "at most"),
+    ("1" * 400, "at most"),  # float('1' * 400) is 1e399: finite, and too long
+    ("1" * 20000, "at most"),
+    (float("inf"), "at most"),
+    (10**30, "at most"),
+])
+def test_huge_intervals_are_refused_not_crashed(value, message: str):
+    problem = S.check_interval(value)
+    assert problem is not None and message in problem and len(problem) < 200
+
+
+def test_huge_crons_are_refused_quickly():
+    import time
+
+    start = time.monotonic()
+    problem = S.check_cron("0,1" + ",2" * 50000 + " * * * *")
+    assert problem is not None and "characters" in problem
+    assert time.monotonic() - start < 1
+
+
+def test_messages_stay_short_for_huge_values():
+    (problem,) = S.check_item({"cron": "x" * 100000})
+    assert len(problem.message) < 300
+    with pytest.raises(UsageError) as err:
+        S.validate_timezone("Z" * 100000)
+    assert len(str(err.value)) < 300
