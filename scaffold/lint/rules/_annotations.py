@@ -57,7 +57,8 @@ def _any(value: Any) -> bool:
     return True
 
 
-_INT = re.compile(r"\s*[+-]?\d+\s*\Z")
+# pydantic's lax int from text: digits, optionally a zero fraction ("3", " 3 ", "3.0"), not "1e3"
+_INT = re.compile(r"\s*[+-]?\d+(\.0*)?\s*\Z")
 
 
 def _int(value: Any) -> bool:
@@ -66,13 +67,7 @@ def _int(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value) and value == int(value)
     if isinstance(value, str):
-        if _INT.match(value):
-            return True
-        try:
-            number = float(value)
-        except ValueError:
-            return False
-        return math.isfinite(number) and number == int(number)
+        return _INT.match(value) is not None
     return False
 
 
@@ -131,8 +126,8 @@ def _union(checks: list[Check]) -> Check:
 
 
 def _literal(values: list[Any]) -> Check:
-    return lambda v: any(v == x and type(v) is type(x) for x in values) or (
-        isinstance(v, str) and any(str(x) == v for x in values if not isinstance(x, str)))
+    # pydantic compares a Literal's values without converting: '2' is not Literal[2]
+    return lambda v: any(v == x and type(v) is type(x) for x in values)
 
 
 def fits(check: Check, value: Any) -> bool:

@@ -16,8 +16,8 @@ def ok(annotation: str, value: object) -> bool:
     return fits(check, value_shape(value))
 
 
-@pytest.mark.parametrize(("annotation", "value"), [
-    ("int", 3), ("int", "3"), ("int", " -3 "), ("int", 3.0), ("int", True), ("int", "3.0"),
+FITS = [
+    ("int", 3), ("int", "3"), ("int", " -3 "), ("int", 3.0), ("int", True), ("int", "3.0"), ("int", "12"),
     ("float", 3), ("float", 2.5), ("float", "2.5"), ("float", "1e3"),
     ("str", "winter"), ("str", datetime.date(2024, 1, 1)),  # a date reaches Prefect as text
     ("bool", True), ("bool", "yes"), ("bool", "False"), ("bool", 0), ("bool", 1),
@@ -28,17 +28,21 @@ def ok(annotation: str, value: object) -> bool:
     ("tuple[int, str]", [1, "a"]), ("tuple", [1, "a", None]),
     ("dict", {"a": 1}), ("dict[str, int]", {"a": 1}), ("Mapping[str, list[int]]", {"a": [1]}),
     ("dict[int, str]", {1: "a"}),  # JSON keys are text; "1" fits an int
-    ("Literal['a', 'b']", "a"), ("Literal[1, 2]", 2), ("Literal[1, 2]", "2"),
+    ("Literal['a', 'b']", "a"), ("Literal[1, 2]", 2),
     ("Annotated[int, 'doc']", 3), ("'int'", 3), ("Any", [1]), ("object", {"a": None}),
     ("int", "{{ prefect.variables.days }}"), ("list[int]", [1, "{{ $N }}"]),
     ("str", "{{ prefect.blocks.secret.db }}"),
-])
+]
+
+
+@pytest.mark.parametrize(("annotation", "value"), FITS)
 def test_fits(annotation: str, value: object) -> None:
     assert ok(annotation, value)
 
 
-@pytest.mark.parametrize(("annotation", "value"), [
+DOES_NOT_FIT = [
     ("int", "three"), ("int", 3.5), ("int", [1]), ("int", None), ("int", {"a": 1}),
+    ("int", "1e3"), ("int", "3.5"), ("Literal[1, 2]", "2"),
     ("float", "fast"), ("float", None),
     ("str", 3), ("str", 2.5), ("str", True), ("str", ["winter", "summer"]), ("str", {"a": 1}),
     ("str", None),
@@ -49,7 +53,10 @@ def test_fits(annotation: str, value: object) -> None:
     ("dict", [1]), ("dict[str, int]", {"a": "x"}), ("dict[int, str]", {"a": "x"}),
     ("Literal['a', 'b']", "c"), ("Annotated[int, 'doc']", "x"), ("'int'", "x"),
     ("list[int]", [1, "{{ $N }}", "x"]),
-])
+]
+
+
+@pytest.mark.parametrize(("annotation", "value"), DOES_NOT_FIT)
 def test_does_not_fit(annotation: str, value: object) -> None:
     assert not ok(annotation, value)
 
@@ -89,3 +96,37 @@ def test_value_shape_is_bounded_and_keeps_what_reaches_prefect() -> None:
     assert value_shape({2: "a", None: "b", True: "c"}) == YamlMapping(
         (("2", "a"), ("null", "b"), ("true", "c")))
     assert value_shape(datetime.datetime(2024, 1, 2, 3, 4)) == "2024-01-02T03:04:00"
+
+
+def _json(value: object) -> object:
+    """A summary's value as Prefect receives it (JSON types)."""
+    if isinstance(value, YamlList):
+        return [_json(v) for v in value.items]
+    if isinstance(value, YamlMapping):
+        return {k: _json(v) for k, v in value.items}
+    return value
+
+
+@pytest.mark.parametrize(("annotation", "value", "expected"),
+                         [(a, v, True) for a, v in FITS if not is_template(v)
+                          and not (isinstance(v, list) and any(map(is_template, v)))]
+                         + [(a, v, False) for a, v in DOES_NOT_FIT
+                            if not (isinstance(v, list) and any(map(is_template, v)))])
+def test_prefect_agrees(annotation: str, value: object, expected: bool) -> None:
+    """Each verdict is the one Prefect's own parameter validation gives when a run starts."""
+    import logging
+
+    from prefect import flow
+
+    namespace: dict = {}
+    exec(f"import typing\nfrom typing import *\nfrom collections.abc import Sequence, Mapping\n"
+         f"def f(x: {annotation}): pass", namespace)
+    logging.getLogger("prefect.flows").disabled = True  # it logs each failed validation
+    try:
+        flow(namespace["f"]).validate_parameters({"x": _json(value_shape(value))})
+        accepted = True
+    except Exception:  # ParameterTypeError and friends
+        accepted = False
+    finally:
+        logging.getLogger("prefect.flows").disabled = False
+    assert accepted is expected
