@@ -48,8 +48,8 @@ def source(root: Path, extras: str | None = None) -> tuple[list[str], str]:
                CALLS=str(calls))
     if extras is not None:
         env["SCAFFOLD_EXTRAS"] = extras
-    out = subprocess.run(["bash", "-c", "set -euo pipefail; source scripts/_venv.sh; "
-                                        'echo "$PATH"; echo "${_extras-unset}"'],
+    out = subprocess.run(["bash", "-c", ("set -euo pipefail; source scripts/_venv.sh; "
+                                        'echo "$PATH"; echo "${_extras-unset}"')],
                          cwd=root, env=env, capture_output=True, text=True, check=True)
     made = calls.read_text().splitlines() if calls.exists() else []
     return made, out.stdout

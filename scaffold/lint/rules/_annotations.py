@@ -24,7 +24,7 @@ from typing import Any
 
 from scaffold.lint.model import YamlList, YamlMapping
 
-TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
+TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
 def is_template(value: Any) -> bool:

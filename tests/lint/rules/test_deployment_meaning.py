@@ -68,15 +68,15 @@ def test_values_from_definitions_are_checked_where_they_are_written(tmp_path) ->
     root = repo(tmp_path, DEFS, flow_with('season: str = "winter", days: int = 7'))
     got = findings(root)
     assert got == [
-        (4, 11, "PD013", "parameter 'days' of deployment 'farm__harvest__merged' is 'three' "
-                         "(text), merged in here with '<<'; harvest_flow() takes days: int"),
-        (7, 13, "PD013", "parameter 'season' of deployment 'farm__harvest__alias' is 4 "
+        (4, 11, "PD013", ("parameter 'days' of deployment 'farm__harvest__merged' is 'three' "
+                         "(text), merged in here with '<<'; harvest_flow() takes days: int")),
+        (7, 13, "PD013", ("parameter 'season' of deployment 'farm__harvest__alias' is 4 "
                          "(an integer), set here through an alias; harvest_flow() takes "
-                         "season: str"),
+                         "season: str")),
         # '<<: [*other, *base]': the first one wins, as the loader reads it
-        (7, 13, "PD013", "parameter 'season' of deployment 'farm__harvest__list' is 4 "
+        (7, 13, "PD013", ("parameter 'season' of deployment 'farm__harvest__list' is 4 "
                          "(an integer), merged in here with '<<'; harvest_flow() takes "
-                         "season: str"),
+                         "season: str")),
     ]
 
 
@@ -85,9 +85,9 @@ def test_a_required_argument_set_by_a_merge_or_an_alias_counts(tmp_path) -> None
                 flow_with("season: str, days: int"))
     got = findings(root)
     # only the alias entry lacks 'days'; its finding points at its parameters
-    assert got == [(20, 5, "PD014", "deployment 'farm__harvest__alias' does not set 'days', "
+    assert got == [(20, 5, "PD014", ("deployment 'farm__harvest__alias' does not set 'days', "
                                      "which harvest_flow() requires (no default); add it to "
-                                     "'parameters'")]
+                                     "'parameters'"))]
 
 
 def test_templated_values_are_not_type_checked(tmp_path) -> None:
@@ -237,8 +237,8 @@ def test_cached_runs_report_the_same_and_see_a_changed_annotation(tmp_path) -> N
     flow.write_text(flow_with('season: str = "winter", days: list[int] | None = None'))
     again = findings(root)
     assert [f for f in again if f[2] == "PD013"] == [
-        (11, 13, "PD013", "parameter 'days' of deployment 'farm__harvest' is '3' (text); "
-                          "harvest_flow() takes days: list[int] | None")]
+        (11, 13, "PD013", ("parameter 'days' of deployment 'farm__harvest' is '3' (text); "
+                          "harvest_flow() takes days: list[int] | None"))]
     assert [f for f in again if f[2] != "PD013"] == cold
 
 
