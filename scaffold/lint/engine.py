@@ -1,5 +1,5 @@
 """Run the rules over a repository: discover, read, summarize (cached, in parallel when cold),
-check, filter; and the fix loop on top of it.
+check, filter. The fix loop on top of it is ``scaffold.lint.fixer`` (imported by --fix only).
 """
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scaffold import naming
-from scaffold.errors import OperationError, UsageError
+from scaffold.errors import UsageError
 from scaffold.lint import noqa as noqa_mod
 from scaffold.lint.cache import Cache, digest
 from scaffold.lint.config import LintConfig
@@ -22,18 +23,18 @@ from scaffold.lint.model import (
     FlowSummary,
     Index,
     ProjectInfo,
-    RenameFunction,
     Rule,
-    SetFlowName,
 )
 from scaffold.lint.rules import all_rules, by_code
 from scaffold.repo import Repo
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scaffold.lint.fixer import FixResult
 
 # Measured on 2 cores: a file costs ~0.25 ms of CPU to parse and check, a pool of forked
 # workers ~25 ms (start, pickling both ways), so workers pay off from ~250 files; a margin.
 POOL_MIN_FILES = 400
 JOBS_ENV = "SCAFFOLD_LINT_JOBS"  # worker processes (1: no pool); for benchmarks and debugging
-MAX_FIX_ROUNDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +57,6 @@ class LintResult:
     @property
     def fixable(self) -> int:
         return sum(1 for f in self.findings if f.fix is not None)
-
-
-@dataclass
-class FixResult:
-    changes: dict[str, tuple[bytes, bytes]]  # path -> (before, after)
-    before: LintResult
-    after: LintResult  # a fresh run after the fixes (the same findings a next run reports)
-    fixed: int = 0  # findings of ``before`` with a fix that are gone from ``after``
-    manual: list[tuple[Finding, str]] = field(default_factory=list)  # not fixed, and why
-
-
-def _key(finding: Finding) -> tuple[str, str, str]:
-    """A finding across the rounds of --fix (lines move when a fix adds or removes some)."""
-    return finding.path, finding.code, finding.message
 
 
 def _overrides(rule: type[Rule], method: str) -> bool:
@@ -329,231 +316,17 @@ class Linter:
             return summary, [f for r in flow_rules for f in r.check_flow(summary)]
         return summary, [f for r in config_rules for f in r.check_config(summary)]
 
-    # -- fixing --------------------------------------------------------------------------------
+    # -- fixing: scaffold.lint.fixer ------------------------------------------------------------
 
     def fix(self, write: bool = True) -> FixResult:
-        """Apply the fixes of the reported findings until none is left (or nothing changes);
-        write the files at the end (``write=False``: only compute them, for --diff).
+        """Apply the safe fixes (see ``scaffold.lint.fixer.Fixer.fix``)."""
+        from scaffold.lint.fixer import Fixer
 
-        A fix that cannot be applied safely (it would leave another file broken, or write
-        through a symbolic link) is not applied; its finding is listed in ``manual`` with the
-        reason. The result after fixing is a fresh run of the written files, so its summary
-        is what the next `cli lint` reports."""
-        overlay: dict[str, bytes] = {}
-        originals: dict[str, bytes] = {}
-        manual: dict[tuple[str, str, str], str] = {}  # finding key -> why not fixed
-        applied: set[tuple[str, str, str]] = set()
-        tried: set[tuple[str, str, str]] = set()
-        first = result = self.run()
-        repo_files: list[str] | None = None
-        for _ in range(MAX_FIX_ROUNDS):
-            fixable: dict[str, list[Finding]] = {}
-            for finding in result.findings:
-                if finding.fix is not None and _key(finding) not in manual:
-                    fixable.setdefault(finding.path, []).append(finding)
-            if fixable and repo_files is None:
-                from scaffold.lint.references import TEXT_SUFFIXES, repository_files
-
-                repo_files = sorted(repository_files(self.root, TEXT_SUFFIXES))
-            changed = False
-            for path, found in fixable.items():
-                current = overlay.get(path, result.sources.get(path))
-                if current is None:
-                    continue
-                edits, done, refused = self._apply(path, current, found, overlay, repo_files)
-                manual.update(refused)
-                tried.update(_key(f) for f in found)
-                for other, new in edits.items():
-                    if other not in originals:
-                        before = overlay.get(other) if other in overlay else \
-                            result.sources.get(other)
-                        if before is None:
-                            before = (self.root / other).read_bytes()
-                        originals[other] = before
-                    if new != overlay.get(other, originals[other]):
-                        overlay[other] = new
-                        changed = True
-                applied.update(done)
-            if not changed:
-                break
-            result = self.run(overlay)
-        changes = {p: (originals[p], new) for p, new in overlay.items() if new != originals[p]}
-        if write and changes:
-            self._write(changes)
-            after = self.run()  # what a fresh run reports
-        else:
-            after = result if changes else first
-        for f in after.findings:  # tried and refused by the fixer itself: not advertised
-            if f.fix is not None and _key(f) in tried and _key(f) not in manual:
-                manual[_key(f)] = "the automatic fix does not apply here; fix it by hand"
-        after = replace(after, findings=[
-            f._replace(fix=None) if _key(f) in manual else f for f in after.findings])
-        left = {_key(f) for f in after.findings}
-        fixed = sum(1 for f in first.findings if f.fix is not None and _key(f) not in left)
-        still = [(f, manual[_key(f)]) for f in after.findings if _key(f) in manual]
-        return FixResult(changes, first, after, fixed, still)
-
-    def _apply(self, path: str, data: bytes, findings: list[Finding],
-               overlay: dict[str, bytes], repo_files: list[str]
-               ) -> tuple[dict[str, bytes], set, dict]:
-        """The files changed by the fixes of ``findings`` in ``path`` (its own new content,
-        and other files a rename rewrites), the keys of the findings fixed, and of those
-        refused with why."""
-        refused: dict[tuple[str, str, str], str] = {}
-        link = self._link(path)
-        if link:
-            return {}, set(), {_key(f): link for f in findings}
-        text = data.decode("utf-8")
-        # libcst drops a byte order mark: the fixers edit the text after it, which stays
-        bom = "\ufeff" if text.startswith("\ufeff") else ""
-        text = text[len(bom):]
-        done: set = set()
-        others: dict[str, bytes] = {}
-        ordered = sorted(findings, key=lambda f: (self.rules[f.code].fix_order, -f.line))
-        for finding in [f for f in ordered if _overrides(self.rules[f.code], "fix_text")]:
-            fixed = self.rules[finding.code]().fix_text(text, finding)
-            if fixed is not None and fixed != text:
-                text = fixed
-                done.add(_key(finding))
-        ordered = [f for f in ordered if not _overrides(self.rules[f.code], "fix_text")]
-        if path.endswith(".py") and ordered:
-            import ast
-
-            import libcst
-
-            try:
-                module = libcst.parse_module(text)
-            except libcst.ParserSyntaxError:
-                return {}, set(), refused
-            for finding in ordered:
-                why = self._unsafe(path, finding, overlay, repo_files, others)
-                if why:
-                    refused[_key(finding)] = why
-                    continue
-                fixed = self.rules[finding.code]().fix_python(module, finding)
-                if fixed is not None and not fixed.deep_equals(module):
-                    module = fixed
-                    done.add(_key(finding))
-            new = module.code
-            try:
-                ast.parse(new)
-            except SyntaxError:  # never write a file that no longer parses
-                return {}, set(), refused
-            text = new
-        elif ordered:
-            for finding in ordered:
-                if not self._ready(finding, overlay):
-                    continue  # waits for the rename it needs (next round)
-                try:
-                    fixed = self.rules[finding.code]().fix_yaml(text, finding)
-                except UsageError:  # an unusual layout: the finding stays, to fix by hand
-                    fixed = None
-                if fixed is not None and fixed != text:
-                    text = fixed
-                    done.add(_key(finding))
-        for other in list(others):
-            why = self._link(other)
-            if why:  # the rename would write through a link: not at all
-                return {}, set(), {**refused, **{_key(f): why for f in findings
-                                                 if isinstance(f.fix, RenameFunction)}}
-        return {path: (bom + text).encode("utf-8"), **others}, done, refused
-
-    def _unsafe(self, path: str, finding: Finding, overlay: dict[str, bytes],
-                repo_files: list[str], others: dict[str, bytes]) -> str | None:
-        """Why the fix of ``finding`` would break other files (None: safe). A rename records
-        the rewrites of the files that import the function in ``others``."""
-        from scaffold.lint.references import ManualFix, literal_users, plan_rename
-
-        fix = finding.fix
-        if isinstance(fix, RenameFunction):
-            try:
-                edits = plan_rename(self.root, repo_files, path, fix.old, fix.new,
-                                    {**overlay, **others}, self.config.projects)
-            except ManualFix as err:
-                return str(err)
-            others.update(edits)
-        elif isinstance(fix, SetFlowName):
-            summary = None
-            data = overlay.get(path)
-            if data is None:
-                try:
-                    data = (self.root / path).read_bytes()
-                except OSError:
-                    data = b""
-            from scaffold.flowfile import summarize
-
-            summary = summarize(path, "", "", data)
-            old = next((f.effective_name for f in summary.flows
-                        if f.top_level and f.name == fix.function), None)
-            if old and old != fix.value:
-                users = literal_users(self.root, repo_files, old, path, overlay)
-                if users:
-                    more = f" and {len(users) - 1} more" if len(users) > 1 else ""
-                    return (f"the flow name {old!r} is used in {users[0]}{more}; rename it "
-                            "there too, by hand")
-        return None
+        return Fixer(self).fix(write)
 
     def fix_edits(self, findings: list[Finding], sources: dict[str, bytes]
                   ) -> dict[int, dict[str, tuple[bytes, bytes]]]:
-        """For each fixable finding (by index), the files its fix alone changes: path ->
-        (before, after). For SARIF's ``fixes``; a fix that would be refused gets none."""
-        out: dict[int, dict[str, tuple[bytes, bytes]]] = {}
-        fixable = [(i, f) for i, f in enumerate(findings) if f.fix is not None]
-        if not fixable:
-            return out
-        from scaffold.lint.references import TEXT_SUFFIXES, repository_files
+        """For SARIF: what each fixable finding's fix alone changes."""
+        from scaffold.lint.fixer import Fixer
 
-        repo_files = sorted(repository_files(self.root, TEXT_SUFFIXES))
-        for i, finding in fixable:
-            data = sources.get(finding.path)
-            if data is None:
-                continue
-            edits, done, _ = self._apply(finding.path, data, [finding], {}, repo_files)
-            if done:
-                out[i] = {p: (sources.get(p) or (self.root / p).read_bytes(), new)
-                          for p, new in edits.items()
-                          if new != (sources.get(p) or (self.root / p).read_bytes())}
-        return out
-
-    def _ready(self, finding: Finding, overlay: dict[str, bytes]) -> bool:
-        """Whether the function a fix needs exists now (in the fixed text, if any)."""
-        needs = getattr(finding.fix, "requires", None)
-        if needs is None:
-            return True
-        from scaffold.flowfile import summarize
-
-        path, function = needs
-        data = overlay.get(path)
-        if data is None:
-            try:
-                data = (self.root / path).read_bytes()
-            except OSError:
-                return False
-        return function in summarize(path, "", "", data).functions
-
-    def _link(self, path: str) -> str | None:
-        """Why ``path`` must not be written by --fix: it is, or lies under, a symbolic link."""
-        full = os.path.join(str(self.root), path)
-        if os.path.realpath(full) != os.path.join(os.path.realpath(str(self.root)), path):
-            return f"{path} is a symbolic link (or under one); --fix does not write through links"
-        return None
-
-    def _write(self, changes: dict[str, tuple[bytes, bytes]]) -> None:
-        """Write every changed file atomically, after checking that none changed meanwhile
-        and that every one may be written (a read-only file: exit 2, nothing written)."""
-        from scaffold import fs
-
-        for path, (before, _) in sorted(changes.items()):
-            try:
-                current = (self.root / path).read_bytes()
-            except OSError as err:
-                raise OperationError(f"{path}: cannot read it again: {err.strerror}") from None
-            if current != before:
-                raise OperationError(f"{path} changed while it was being fixed; nothing was "
-                                     "written, run `cli lint --fix` again")
-            fs.require_writable(self.root / path)
-        for path, (before, after) in sorted(changes.items()):
-            target = self.root / path
-            with fs.locked(target.parent):
-                if target.read_bytes() == before:
-                    fs.write_atomic(target, after, done="the other fixes were written")
+        return Fixer(self).fix_edits(findings, sources)
