@@ -17,7 +17,7 @@ from scaffold.generate import entries as E
 from scaffold.generate import existing
 from scaffold.generate import params as P
 from scaffold.generate import transaction as T
-from scaffold.generate.defaults import project_defaults
+from scaffold.generate.defaults import INSTRUCTIONS, project_defaults
 from scaffold.generate.options import (
     DeployOptions,
     InstalledModules,
@@ -114,15 +114,21 @@ def _require_config(repo: Repo, project: str) -> Path:
 
 
 def _plan(repo: Repo, project: str, flow: str, params: list[P.Param], suffix: str | None,
-          opts: DeployOptions, text: str, config_path: Path) -> tuple[list[str], str]:
-    """The new deployments' names and the new prefect.yaml text. The file is parsed once (the
-    model the editor inserts with); the insert's own check parses the result."""
+          opts: DeployOptions, text: str, config_path: Path, result: Result) -> str:
+    """Fill in ``result.deployments`` and return the new prefect.yaml text. The file is parsed
+    once (the model the editor inserts with); the insert's own check parses the result."""
     doc = yamledit.load(text, config_path)
     variants = P.variants(params, suffix)
-    entries = E.build(project, flow, variants, opts, project_defaults(project, text))
+    defaults = project_defaults(project, text)
+    if not defaults.declared and opts.work_pool is None:
+        result.warnings.append(
+            f"projects/{project}/{naming.CONFIG_FILE} declares no defaults for new deployments "
+            f"(no '{INSTRUCTIONS}' block): used the work pool {defaults.work_pool!r}; "
+            "pass --work-pool, or add the block as `cli new-project` writes it")
+    entries = E.build(project, flow, variants, opts, defaults)
     E.check_unique(repo, project, entries, config_of(doc, project))
-    new = yamledit.insert_deployments(text, entries, path=config_path, doc=doc)
-    return [e["name"] for e in entries], new
+    result.deployments = [e["name"] for e in entries]
+    return yamledit.insert_deployments(text, entries, path=config_path, doc=doc)
 
 
 def _project_folder(repo: Repo, project: str) -> Path:
@@ -173,8 +179,7 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
         old = new = T.read_config(config_path)
         if deployment:
             T.check_inside(repo, config_path, f"projects/{project}/{naming.CONFIG_FILE}")
-            result.deployments, new = _plan(repo, project, flow, params, suffix, opts, old,
-                                            config_path)
+            new = _plan(repo, project, flow, params, suffix, opts, old, config_path, result)
         if dry_run:
             result.config_diff = T.diff(old, new, config_path, repo.root)
             result.previews[flow_path] = source.decode("utf-8")
@@ -210,8 +215,7 @@ def new_deployment(repo: Repo, project: str, flow: str, raw_params: list[str] = 
     with T.locked(folder):
         T.check_inside(repo, config_path, f"projects/{project}/{naming.CONFIG_FILE}")
         old = T.read_config(config_path)
-        result.deployments, new = _plan(repo, project, flow, params, suffix, opts, old,
-                                        config_path)
+        new = _plan(repo, project, flow, params, suffix, opts, old, config_path, result)
         if dry_run:
             result.config_diff = T.diff(old, new, config_path, repo.root)
         else:

@@ -207,6 +207,10 @@ def test_without_a_declaration_the_built_in_defaults_apply(farm: Path):
     new = load(config)["deployments"][1]
     assert new["work_pool"] == {"name": "default-pool"}  # not copied from farm__old
     assert new["tags"] == ["farm"] and new["schedules"][0]["timezone"] == "UTC"
+    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert "declares no defaults for new deployments" in warning and "'default-pool'" in warning
+    result = run("new-flow", "farm", "sow", "--work-pool", "other-pool")
+    assert result.exit_code == 0 and "warning" not in result.stderr  # the pool was chosen
 
 
 def test_defaults_come_from_instructions_template(scratch_repo: Path):
