@@ -241,15 +241,20 @@ def _show(changes: ChangedFiles, paths: list[str]) -> dict[str, str | None]:
 # -- import graph ---------------------------------------------------------------------------------
 
 
-class _Modules:
-    """The Python files of the repository, resolved the way Prefect's loader finds them."""
+class Modules:
+    """The Python files of a repository, resolved the way Prefect's loader finds them (see the
+    module docstring). Paths are POSIX, relative to ``top``; ``files`` lists every file
+    (deleted ones too, so that their importers still resolve to them).
 
-    def __init__(self, changes: ChangedFiles, root_rel: str, projects_rel: str):
-        self.changes = changes
-        self.top = changes.git_root
-        self.root_rel = root_rel  # scaffold root (holds projects/), relative to the git root
+    Also for other features that follow imports (lint's rename fix): ``module_file(importer,
+    "a.b", level)`` is the file an import statement runs, or None outside the repository."""
+
+    def __init__(self, top: Path, files: frozenset[str] | set[str], root_rel: str = "",
+                 projects_rel: str = "projects"):
+        self.top = top
+        self.root_rel = root_rel  # scaffold root (holds projects/), relative to top
         self.projects_rel = projects_rel
-        self.files = changes.listed
+        self.files = files
         dirs: set[str] = set()
         for f in self.files:
             d = posixpath.dirname(f)
@@ -261,6 +266,29 @@ class _Modules:
         self._data: dict[str, bytes | None] = {}
         self._imports: dict[str, set[str] | None] = {}
         self._canon: dict[str, str] = {}
+
+    def module_file(self, importer: str, dotted: str, level: int = 0) -> str | None:
+        """The file ``import dotted`` (``level`` leading dots) in ``importer`` runs as the
+        module itself (a package: its ``__init__.py``); None when no file of the repository."""
+        parts = [p for p in dotted.split(".") if p]
+        if level:
+            base = posixpath.dirname(importer)
+            for _ in range(level - 1):
+                base = posixpath.dirname(base)
+            if not parts:
+                init = f"{base}/__init__.py" if base else "__init__.py"
+                return init if init in self.files else None
+            search = [base]
+        else:
+            if not parts:
+                return None
+            search = self.roots(importer)
+        chain = self._resolve(parts, search)
+        tail = "/".join(parts)
+        if chain and (chain[-1] == f"{tail}.py" or chain[-1].endswith(
+                (f"/{tail}.py", f"/{tail}/__init__.py")) or chain[-1] == f"{tail}/__init__.py"):
+            return chain[-1]
+        return None
 
     def project_of(self, rel: str) -> str | None:
         prefix = f"{self.projects_rel}/" if self.projects_rel else ""
@@ -491,7 +519,7 @@ def affected(repo: Repo, ref: str, changes: ChangedFiles | None = None) -> Selec
         if path.endswith(".py"):
             py_changed.add(path)
 
-    modules = _Modules(changes, root_rel, projects_rel)
+    modules = Modules(top, changes.listed, root_rel, projects_rel)
     via = modules.affected(py_changed) if py_changed else {}
     touched = {p for f in via if (p := modules.project_of(f)) is not None}
 

@@ -362,3 +362,22 @@ def test_hidden_and_underscore_folders_are_no_projects(base_repo: Path) -> None:
     git(base_repo, "rm", "-rq", "projects/_template", "projects/.trash")
     sel = select(base_repo)
     assert sel.orphans == [] and sel.deployments == []
+
+
+def test_module_file_resolves_like_the_loader(tmp_path: Path) -> None:
+    files = {"projects/farm/flows/harvest.py", "projects/farm/flows/report.py",
+             "projects/farm/lib/__init__.py", "projects/farm/lib/soil.py",
+             "projects/shop/flows/report.py", "shared/io.py", "pkg/__init__.py", "pkg/a.py"}
+    mods = changes.Modules(tmp_path, files)
+    flow = "projects/farm/flows/harvest.py"
+    assert mods.module_file(flow, "report") == "projects/farm/flows/report.py"  # own folder
+    assert mods.module_file(flow, "flows.report") == "projects/farm/flows/report.py"  # project
+    assert mods.module_file(flow, "lib") == "projects/farm/lib/__init__.py"
+    assert mods.module_file(flow, "lib.soil") == "projects/farm/lib/soil.py"
+    assert mods.module_file(flow, "shared.io") == "shared/io.py"  # root, namespace folder
+    assert mods.module_file(flow, "projects.shop.flows.report") == "projects/shop/flows/report.py"
+    assert mods.module_file(flow, "lib.nope") is None
+    assert mods.module_file(flow, "json") is None  # not the repository's
+    assert mods.module_file("pkg/a.py", "", 1) == "pkg/__init__.py"
+    assert mods.module_file("projects/farm/lib/soil.py", "", 1) == "projects/farm/lib/__init__.py"
+    assert mods.module_file("pkg/a.py", "a", 1) == "pkg/a.py"
