@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from scaffold import naming
 from scaffold.errors import OperationError
 from scaffold.ops import api
 from scaffold.ops.passthrough import prefect_command
@@ -26,7 +27,7 @@ from scaffold.ops.passthrough import prefect_command
 HOME_DIR = ".prefect"
 PID_FILE = "server.pid"
 LOG_FILE = "server.log"
-DEFAULT_WORK_POOL = "default-pool"  # what the generator writes; $PREFECT_WORK_POOL as the stack
+DEFAULT_WORK_POOL = naming.DEFAULT_WORK_POOL  # what the generator writes; $PREFECT_WORK_POOL as the stack
 START_TIMEOUT = 120.0  # the first start creates the database (migrations take a while)
 STOP_TIMEOUT = 20.0
 

@@ -57,7 +57,7 @@ class MissingMainFlowRule(Rule):
     @staticmethod
     def _task_message(flow: FlowSummary, wanted: str) -> str:
         """``<FLOW>_flow`` is a task: adding @flow to it would be wrong advice."""
-        task = f"{flow.flow}_task"
+        task = naming.task_function(flow.flow)
         rename = f"rename the task (e.g. to {task!r})" if task not in flow.functions \
             else "rename the task"
         tops = [f.name for f in flow.flows if f.top_level]
