@@ -217,6 +217,7 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
 
     old = before.decode("utf-8").splitlines(keepends=True)
     new = after.decode("utf-8").splitlines(keepends=True)
-    lines = difflib.unified_diff(old, new, fromfile=f"a/{path}", tofile=f"b/{path}")
+    shown = safe(path)  # a newline in a file name must not start a line of its own
+    lines = difflib.unified_diff(old, new, fromfile=f"a/{shown}", tofile=f"b/{shown}")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
                    for line in lines)

@@ -116,3 +116,13 @@ def test_unused_noqa_is_found_and_removed(tmp_path: Path) -> None:
     assert '@flow(name="farm__harvest_flow")  # keep\n' in text
     assert "@task  # noqa\n" in text  # a bare noqa in Python may be another linter's
     assert run.exit_code == 1 and "Fixed 1 findings in 1 files." in run.stderr
+
+
+def test_diff_headers_escape_file_names(tmp_path: Path) -> None:
+    evil = "nl\n::error file=evil.py,line=1::INJECTED.py"
+    root = write_files(tmp_path / "repo", {
+        **clean_project(), f"projects/farm/flows/{evil}": "x = 1  # noqa: PF004\n"})
+    run = lint(root, "--diff")
+    assert "+++ b/projects/farm/flows/nl\\n::error file=evil.py,line=1::INJECTED.py" \
+        in run.stdout
+    assert not any(line.startswith("::error") for line in run.stdout.splitlines())
