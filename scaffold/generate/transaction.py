@@ -8,9 +8,13 @@ are `scaffold.fs`'s (lock, exact read, atomic write, exclusive create, read-only
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from scaffold import fs, naming
@@ -43,20 +47,40 @@ def read_config(path: Path) -> str:
     return fs.read_text(path) if path.exists() else ""
 
 
+@contextlib.contextmanager
+def _termination_as_exit() -> Iterator[None]:
+    """SIGTERM/SIGHUP raise SystemExit while the files are being written, so that the rollback
+    runs (by default they end the process at once, leaving a flow file without its entries)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    saved = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
 def add_flow(flow_path: Path, source: bytes, config_path: Path, old: str, new: str) -> None:
-    """Write the flow file, then the prefect.yaml; on any failure (Ctrl-C included) the flow
-    file is removed again so that no flow exists without its entries."""
+    """Write the flow file, then the prefect.yaml; on any failure (Ctrl-C, SIGTERM included)
+    the flow file is removed again so that no flow exists without its entries."""
     if new != old:
         fs.require_writable(config_path)  # refused before anything changes
     flow_path.parent.mkdir(exist_ok=True)
-    fs.create_exclusive(flow_path, source, "file already exists; choose another flow name")
-    if new == old:
-        return
-    try:
-        fs.write_atomic(config_path, new, done=f"{flow_path.name} was not kept")
-    except BaseException:
-        flow_path.unlink(missing_ok=True)
-        raise
+    with _termination_as_exit():
+        fs.create_exclusive(flow_path, source, "file already exists; choose another flow name")
+        if new == old:
+            return
+        try:
+            fs.write_atomic(config_path, new, done=f"{flow_path.name} was not kept")
+        except BaseException:
+            flow_path.unlink(missing_ok=True)
+            raise
 
 
 def write_config(config_path: Path, new: str) -> None:

@@ -266,6 +266,30 @@ def test_ctrl_c_during_the_write_leaves_no_flow_without_entries(farm: Path, monk
     assert tree_hash(farm) == before
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_termination_during_the_write_leaves_no_flow_without_entries(farm: Path, monkeypatch,
+                                                                      sig: int):
+    from scaffold import fs
+    from scaffold.generate.core import new_flow
+    from scaffold.repo import Repo
+
+    replace = os.replace
+
+    def killed_midway(src, dst):
+        os.kill(os.getpid(), sig)  # the flow file exists now; prefect.yaml is not replaced yet
+        time.sleep(1)  # the handler runs before this returns
+        replace(src, dst)
+
+    monkeypatch.setattr(fs.os, "replace", killed_midway)
+    before = tree_hash(farm)
+    handler = signal.getsignal(sig)
+    with pytest.raises(SystemExit) as exc:
+        new_flow(Repo(farm), "farm", "harvest")
+    assert exc.value.code == 128 + sig
+    assert tree_hash(farm) == before
+    assert signal.getsignal(sig) == handler  # the process's own handling is back
+
+
 def test_sigint_to_a_process_waiting_for_the_lock(farm: Path):
     # Another command holds the project lock; Ctrl-C on the waiting one ends it with nothing
     # written, and the holder's work is unaffected.
