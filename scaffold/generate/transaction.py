@@ -90,6 +90,11 @@ def write_config(config_path: Path, new: str) -> None:
 def create_project(repo: Repo, project: str, files: dict[str, bytes]) -> Path:
     """Build the project next to its destination, then one rename: whole or not at all."""
     dest = repo.project_dir(project)
+    with _termination_as_exit():
+        return _stage_and_rename(repo, project, files, dest)
+
+
+def _stage_and_rename(repo: Repo, project: str, files: dict[str, bytes], dest: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{project}.", dir=repo.projects_dir))
     try:
         for rel, data in files.items():

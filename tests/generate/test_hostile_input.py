@@ -290,6 +290,25 @@ def test_termination_during_the_write_leaves_no_flow_without_entries(farm: Path,
     assert signal.getsignal(sig) == handler  # the process's own handling is back
 
 
+def test_termination_during_new_project_leaves_no_staging_folder(scratch_repo: Path, monkeypatch):
+    from scaffold.generate import transaction
+
+    rename = os.rename
+
+    def killed(src, dst):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+        rename(src, dst)
+
+    monkeypatch.setattr(transaction.os, "rename", killed)
+    with pytest.raises(SystemExit):
+        from scaffold.generate.core import new_project
+        from scaffold.repo import Repo
+
+        new_project(Repo(scratch_repo), "farm")
+    assert list((scratch_repo / "projects").iterdir()) == []
+
+
 def test_sigint_to_a_process_waiting_for_the_lock(farm: Path):
     # Another command holds the project lock; Ctrl-C on the waiting one ends it with nothing
     # written, and the holder's work is unaffected.
