@@ -49,7 +49,9 @@ def _changed(root, ref: str, selected: list[str] | None) -> list[str]:
     base = os.path.realpath(root)
     out = []
     for path in changed_paths(ref, root):
-        rel = os.path.relpath(os.path.realpath(path) if path.exists() else path, base)
+        # the folder resolved (the root may be reached through a link), not the file: a
+        # changed flow file that is a symlink is that path, wherever it points
+        rel = os.path.relpath(os.path.join(os.path.realpath(path.parent), path.name), base)
         if rel.startswith(".."):
             continue
         rel = rel.replace(os.sep, "/")
@@ -113,10 +115,10 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     if write_baseline and (fix or diff):
         raise UsageError("--write-baseline records findings; it does not go with --fix/--diff")
     selected = config_mod.resolve_paths(root, config.projects, paths)
-    if changed_since:
-        selected = _changed(root, changed_since, selected)
+    changed = _changed(root, changed_since, selected) if changed_since else None
     codes = _codes(config, select, ignore)
-    linter = Linter(root, config, codes=codes, paths=selected, use_cache=not no_cache)
+    linter = Linter(root, config, codes=codes, paths=selected, use_cache=not no_cache,
+                    changed=changed)
     baseline_path = Path(baseline_file) if baseline_file else (
         root / config.baseline if config.baseline and not write_baseline else None)
     known = baseline_mod.load(baseline_path) if baseline_path else None
@@ -179,7 +181,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     if known is not None:
         line = line.rstrip(".") + f", {len(result.findings) - len(findings)} in the baseline."
     if changed_since:
-        line = line.rstrip(".") + f"; {_n(len(selected), 'file')} changed since {changed_since}."
+        line = line.rstrip(".") + f"; {_n(len(changed), 'file')} changed since {changed_since}."
     click.echo(line, err=True)
     ctx.exit(1 if findings else 0)
 

@@ -52,7 +52,9 @@ HEADER = """\
   named as stale; `--baseline F --write-baseline F` drops them (the file only shrinks).
 - `--changed-since REF` reports findings only in files changed since the git revision REF
   (committed, staged, unstaged or untracked; compared with the merge base, as
-  `cli prefect plan --changed-since` does); the uniqueness rules still see every project.
+  `cli prefect plan --changed-since` does), and the project-level findings of their projects
+  (a deleted prefect.yaml is PL002 at its project); the uniqueness rules still see every
+  project.
 - Optional configuration, in the repository's `pyproject.toml`:
 
   ```toml

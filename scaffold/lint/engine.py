@@ -161,11 +161,20 @@ def _flow_stems(flows_dir: str) -> list[str]:
 class Linter:
     def __init__(self, root: Path, config: LintConfig, codes: Iterable[str] | None = None,
                  paths: list[str] | None = None, use_cache: bool = True,
-                 jobs: int | None = None):
+                 jobs: int | None = None, changed: Iterable[str] | None = None):
         self.root = Path(root)
         self.config = config
         self.codes = set(codes) if codes is not None else {r.code for r in all_rules()}
         self.paths = paths  # root-relative prefixes to report; None: everything
+        # --changed-since: report findings in these files and in the folders above them
+        # (a deleted prefect.yaml is reported at its project's folder, PL002)
+        self.changed: set[str] | None = None
+        if changed is not None:
+            self.changed = set()
+            for path in changed:
+                while path and path not in self.changed:
+                    self.changed.add(path)
+                    path = path.rpartition("/")[0]
         self.use_cache = use_cache
         if jobs is None and os.environ.get(JOBS_ENV, "").isdigit():
             jobs = int(os.environ[JOBS_ENV]) or None
@@ -301,6 +310,8 @@ class Linter:
         return kept, len(todo)
 
     def _selected(self, path: str) -> bool:
+        if self.changed is not None and path not in self.changed:
+            return False
         if self.paths is None:
             return True
         return any(p == "" or path == p or path.startswith(p + "/") for p in self.paths)

@@ -75,3 +75,14 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
     root = write_files(tmp_path / "plain", clean_project())
     run = lint(root, "--changed-since", "main")
     assert run.exit_code == 2 and "git" in run.stderr
+
+
+def test_a_root_reached_through_a_link_and_a_deleted_file(history: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(history)
+    pick = history / "projects/orchard/flows/pick.py"
+    pick.write_text(pick.read_text().replace('"orchard__pick_flow"', '"orchard__picking"'))
+    (history / "projects/orchard/prefect.yaml").unlink()  # deleted: changed, nothing to show
+    run = lint(link, "--changed-since", "main")
+    assert [line.split()[1] for line in run.stdout.splitlines()] == ["PL002", "PF005"]
+    assert "2 files changed since main" in run.stderr
