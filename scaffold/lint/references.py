@@ -21,6 +21,10 @@ import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scaffold.changes import Modules
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".cache", ".tox",
              ".mypy_cache", ".ruff_cache", ".pytest_cache", "build", "dist"}
@@ -55,42 +59,8 @@ def _read(root: Path, path: str, overlay: dict[str, bytes]) -> bytes | None:
         return None
 
 
-def _roots(importer: str, projects_dir: str) -> list[str]:
-    """Where an absolute import of ``importer`` is looked up, first hit wins, as Prefect's
-    loader sets sys.path: its own folder, the project's flows/ and folder, the root."""
-    here = posixpath.dirname(importer)
-    out = [here]
-    parts = importer.split("/")
-    prefix = projects_dir.split("/")
-    if parts[:len(prefix)] == prefix and len(parts) > len(prefix) + 1:
-        project = posixpath.join(projects_dir, parts[len(prefix)])
-        out += [posixpath.join(project, "flows"), project]
-    out.append("")
-    return list(dict.fromkeys(out))
-
-
-def _resolve(importer: str, dotted: str, level: int, files: set[str],
-             projects_dir: str) -> str | None:
-    """The repository file ``import dotted`` (``level`` leading dots) in ``importer`` runs,
-    None when it is not a file of the repository."""
-    parts = [p for p in dotted.split(".") if p]
-    if level:
-        base = posixpath.dirname(importer)
-        for _ in range(level - 1):
-            base = posixpath.dirname(base)
-        search = [base]
-    else:
-        search = _roots(importer, projects_dir)
-    for folder in search:
-        stem = posixpath.join(folder, *parts) if parts else folder
-        for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
-            if candidate in files:
-                return candidate
-    return None
-
-
-def _module_names(tree: ast.Module, path: str, module_path: str, files: set[str],
-                  projects_dir: str) -> tuple[set[str], set[tuple[int, str]]]:
+def _module_names(tree: ast.Module, path: str, module_path: str, modules: Modules
+                  ) -> tuple[set[str], set[tuple[int, str]]]:
     """In ``path``: local names bound to the module ``module_path`` (``import report``,
     ``import a.report as r``, ``from flows import report``), and the (level, module) of the
     ``from ... import ...`` statements that import from it. A statement that may import
@@ -100,7 +70,7 @@ def _module_names(tree: ast.Module, path: str, module_path: str, files: set[str]
     froms: set[tuple[int, str]] = set()
 
     def ours(dotted: str, level: int) -> bool:
-        found = _resolve(path, dotted, level, files, projects_dir)
+        found = modules.module_file(path, dotted, level)
         if found is None and dotted.rsplit(".", 1)[-1] == stem:
             raise ManualFix(f"{path} imports {'.' * level}{dotted}, which --fix cannot "
                             f"resolve to a file; rename by hand")
@@ -127,8 +97,11 @@ def plan_rename(root: Path, files: list[str], module_path: str, old: str, new: s
                 overlay: dict[str, bytes], projects_dir: str = "projects") -> dict[str, bytes]:
     """The other files of the repository rewritten for the rename of ``old`` to ``new`` in
     ``module_path`` (root-relative): path -> new content. Raises ManualFix."""
+    from scaffold.changes import Modules
+
     stem = Path(module_path).stem
-    known = set(files)
+    # imports resolved as Prefect's loader does, by the one resolver (scaffold.changes)
+    modules = Modules(root, {f for f in files if f.endswith(".py")}, "", projects_dir)
     needle = old.encode()
     edits: dict[str, bytes] = {}
     for path in files:
@@ -142,11 +115,11 @@ def plan_rename(root: Path, files: list[str], module_path: str, old: str, new: s
             tree = ast.parse(text.removeprefix("\ufeff"))
         except (UnicodeDecodeError, SyntaxError, ValueError):
             raise ManualFix(f"{path} mentions {old!r} and cannot be parsed") from None
-        aliases, modules = _module_names(tree, path, module_path, known, projects_dir)
-        if not aliases and not modules:
+        aliases, froms_of = _module_names(tree, path, module_path, modules)
+        if not aliases and not froms_of:
             continue  # imports another module of that name, or none: not a reference
         froms = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                 and (n.level, n.module or "") in modules]
+                 and (n.level, n.module or "") in froms_of]
         star = [f for f in froms if any(a.name == "*" for a in f.names)]
         if star:
             raise ManualFix(f"{path}:{star[0].lineno} imports * from {stem}; rename by hand")
@@ -167,7 +140,7 @@ def plan_rename(root: Path, files: list[str], module_path: str, old: str, new: s
         if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and old in n.value
                for n in ast.walk(tree)):
             raise ManualFix(f"{path} names {old!r} in a string; rename by hand")
-        new_text = _rewrite(text, modules, old, new, aliases, keep_local=bound_by_import > 0)
+        new_text = _rewrite(text, froms_of, old, new, aliases, keep_local=bound_by_import > 0)
         if new_text is None:
             raise ManualFix(f"{path} refers to {old!r}; the rewrite failed, rename by hand")
         edits[path] = new_text.encode("utf-8")
