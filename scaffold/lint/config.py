@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import UsageError
-from scaffold.repo import DEFAULT_PROJECTS_DIR, find_root
+from scaffold.repo import DEFAULT_PROJECTS_DIR, did_you_mean, find_root
 
 KEYS = ("select", "ignore", "extend-exclude", "projects", "baseline")
 SECTION = "[tool.scaffold.lint]"
@@ -48,12 +47,6 @@ class LintConfig:
         return False
 
 
-def _close(value: str, choices: Iterable[str]) -> list[str]:
-    import difflib  # only on an error: ~5 ms to import
-
-    return difflib.get_close_matches(value, list(choices), n=1)
-
-
 def _read_pyproject(path: Path) -> dict | None:
     """The [tool.scaffold.lint] table, None when there is none; UsageError on bad TOML."""
     try:
@@ -78,8 +71,7 @@ def parse_config(table: dict, path: Path) -> LintConfig:
     config = LintConfig(source=path)
     for key, value in table.items():
         if key not in KEYS:
-            close = _close(key, KEYS)
-            hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(KEYS)}"
+            hint = did_you_mean(key, list(KEYS)) or f"; known keys: {', '.join(KEYS)}"
             raise UsageError(f"unknown key {key!r} in {SECTION}{hint}", path=path)
         if key == "projects":
             if not isinstance(value, str) or not value or os.path.isabs(value) or ".." in value:
@@ -142,8 +134,7 @@ def expand(all_codes: list[str], selectors: list[str], what: str) -> set[str]:
             matched = set(all_codes) if sel == "ALL" else {c for c in all_codes
                                                              if c.startswith(sel)}
             if not matched:
-                close = _close(sel, all_codes)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(sel, list(all_codes))
                 raise UsageError(f"unknown rule code {sel!r} in {what}{hint}; "
                                  "`cli lint --list-rules` lists the rules")
             out |= matched

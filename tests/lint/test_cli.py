@@ -43,7 +43,7 @@ def test_usage_errors_exit_2_with_one_line(clean_repo: Path, tmp_path: Path) -> 
         (("--select", "PX001"), "unknown rule code 'PX001' in --select"),
         (("--select", ""), "--select names no rule"),  # would run nothing and pass
         (("--select", " , "), "--select names no rule"),
-        (("--ignore", "PF0O4"), "unknown rule code 'PF0O4' in --ignore (did you mean 'PF004'?)"),
+        (("--ignore", "PF0O4"), "unknown rule code 'PF0O4' in --ignore (did you mean 'PF004'"),
         (("projects/nope",), "projects/nope: no such file or folder"),
         ((str(tmp_path),), "outside the repository"),
         (("--format", "xml"), "Invalid value for '--format'"),
