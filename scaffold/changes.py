@@ -103,7 +103,7 @@ class Selection:
     deployments: list[Deployment] = field(default_factory=list)  # current entries, repo order
     reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # (project, name) -> why
     orphans: list[Orphan] = field(default_factory=list)
-    errors: list[UsageError] = field(default_factory=list)  # unreadable prefect.yaml, per project
+    errors: dict[str, UsageError] = field(default_factory=dict)  # project -> unreadable prefect.yaml
 
     def reason(self, dep: Deployment) -> str:
         return self.reasons.get((dep.project, str(dep.name)), "")
@@ -532,7 +532,7 @@ def affected(repo: Repo, ref: str, changes: ChangedFiles | None = None) -> Selec
             try:
                 current = repo.config(project)
             except UsageError as err:
-                selection.errors.append(err)
+                selection.errors[project] = err
                 continue
         reasons: dict[str, str] = {}  # name -> why (the first reason found wins)
         old_by_name: dict[str, Deployment] | None = None
@@ -622,7 +622,8 @@ def restrict(selection: Selection, projects: tuple[str, ...] | list[str] = (),
     def keep(project: str, name: str) -> bool:
         return project in projects or name in names
 
-    out = Selection(selection.changes, errors=selection.errors)
+    out = Selection(selection.changes, errors={p: e for p, e in selection.errors.items()
+                                               if p in projects})
     out.deployments = [d for d in selection.deployments if keep(d.project, str(d.name))]
     out.reasons = {k: v for k, v in selection.reasons.items() if keep(*k)}
     out.orphans = [o for o in selection.orphans if keep(o.project, o.name)]

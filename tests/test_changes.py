@@ -268,7 +268,9 @@ def test_broken_prefect_yaml_is_reported_not_raised(base_repo: Path) -> None:
     (base_repo / "projects/farm/flows/plough.py").write_text(flow("plough", "# x"))
     sel = select(base_repo)
     assert names(sel) == {"farm__plough"}
-    assert len(sel.errors) == 1 and "shop/prefect.yaml" in str(sel.errors[0])
+    assert list(sel.errors) == ["shop"] and "shop/prefect.yaml" in str(sel.errors["shop"])
+    assert changes.restrict(sel, projects=["farm"]).errors == {}
+    assert list(changes.restrict(sel, projects=["shop"]).errors) == ["shop"]
 
 
 def test_scaffold_root_below_git_root(tmp_path: Path) -> None:
