@@ -70,7 +70,9 @@ def prefect() -> None:
     """Deploy, pause, resume and delete deployments by project (-p) and by name (-d).
 
     \b
-      cli prefect deploy -p PROJECT [-p PROJECT] [-d DEPLOYMENT]... [--pause]
+      cli prefect plan -p PROJECT [-p PROJECT]... [-d DEPLOYMENT]... [--json] [--exit-code]
+      cli prefect deploy -p PROJECT [-p PROJECT] [-d DEPLOYMENT]... [--pause] [--force]
+                         [--prune [--yes]] [--keep-going]
       cli prefect deployment pause|resume|delete [-p PROJECT]... [-d DEPLOYMENT]...
     """
 
@@ -78,26 +80,98 @@ def prefect() -> None:
 @prefect.command()
 @_PROJECT
 @_DEPLOYMENT
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"server": URL, "deployments": [{"name", "project", "flow", '
+                   '"action", "fields", "paused"}]}.')
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when anything would change (as git diff --exit-code).")
+@click.pass_context
+def plan(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str, ...],
+         as_json: bool, exit_code: bool) -> None:
+    """Show what `deploy` would change on the server; writes nothing.
+
+    \b
+    One row per deployment:
+      create     not on the server
+      update     on the server and different (the fields are named; on a terminal,
+                 before -> after); a change made on the server by hand is an update
+                 back to prefect.yaml
+      unchanged  the server holds what deploy would send
+      orphan     on the server, owned by a -p project by the naming conventions
+                 (flow <P>__<F>_flow), no longer in its prefect.yaml
+    The pause state is shown and is not a change (unless prefect.yaml sets `paused`).
+    Exit 0; with --exit-code 1 when anything would change; 1 when a deployment cannot be
+    deployed as configured (each problem one line) or the server is down; 2 on usage errors.
+
+    \b
+    Examples:
+      cli prefect plan -p farm
+      cli prefect plan -p farm --json
+      cli prefect plan -p farm --exit-code
+    """
+    from scaffold.ops.plan import plan_command, selection
+
+    repo = _repo(ctx)
+    ctx.exit(plan_command(repo, selection(repo, projects, deployments), as_json=as_json,
+                          exit_code=exit_code))
+
+
+@prefect.command()
+@_PROJECT
+@_DEPLOYMENT
 @click.option("--pause", is_flag=True,
               help="Create or update the deployments paused.")
+@click.option("--force", is_flag=True,
+              help="Write every selected deployment, also those the plan finds unchanged.")
+@click.option("--prune", is_flag=True,
+              help="Also delete the -p projects' orphans: deployments on the server whose "
+                   "flow is the project's (<P>__<F>_flow) but that are no longer in its "
+                   "prefect.yaml. Asks first on a terminal.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before pruning.")
+@click.option("--keep-going", is_flag=True,
+              help="Apply the valid deployments even when others are invalid (still exit 1).")
 @click.pass_context
 def deploy(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str, ...],
-           pause: bool) -> None:
-    """Deploy deployments of prefect.yaml, in one process, with Prefect's own deploy steps.
+           pause: bool, force: bool, prune: bool, yes: bool, keep_going: bool) -> None:
+    """Deploy deployments of prefect.yaml: the plan of `cli prefect plan`, applied.
 
-    New deployments are active unless --pause. A redeploy keeps the pause state the
-    deployment has on the server, unless --pause is given or prefect.yaml sets `paused`.
-    Exit 1 if any deployment failed, 2 on unknown names (nothing is deployed then).
+    Every selected deployment is validated before the first write (flow imports, parameters,
+    work pool, schedules, prefect.variables/blocks templates): if one is invalid nothing is
+    written and every problem is listed (--keep-going applies the valid ones). Deployments
+    the server already holds as configured are not written (--force writes them).
+    New deployments are active unless --pause. A redeploy never changes the pause state
+    the deployment has on the server, unless --pause is given or prefect.yaml sets `paused`.
+    Exit 1 if any deployment failed or is invalid, 2 on usage errors (unknown names;
+    --prune without a terminal and without --yes).
 
     \b
     Examples:
       cli prefect deploy -p farm
       cli prefect deploy -p farm -p dw_tutorial
       cli prefect deploy -d farm__harvest__winter --pause
+      cli prefect deploy -p farm --prune --yes
     """
+    from scaffold.errors import UsageError
+    from scaffold.ops.deploy import Declined
     from scaffold.ops.deploy import deploy as run
+    from scaffold.ops.plan import selection
 
-    run(_repo(ctx), projects, deployments, pause=pause)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if prune and not yes and not interactive:
+        raise UsageError("--prune deletes deployments from the server: without a terminal to "
+                         "ask on, add --yes (e.g. in CI: cli prefect deploy -p PROJECT --prune "
+                         "--yes)")
+    confirm = None
+    if prune and not yes:
+        def confirm(question: str) -> bool:
+            return click.confirm(question, default=False)
+    repo = _repo(ctx)
+    try:
+        run(repo, selection(repo, projects, deployments, verb="deploy"), pause=pause,
+            force=force, prune=prune, keep_going=keep_going, confirm=confirm)
+    except Declined as exc:  # an answer, not an error
+        click.echo(str(exc), err=True)
+        ctx.exit(1)
 
 
 @prefect.group(cls=PassThroughGroup, prefect_path=("deployment",))

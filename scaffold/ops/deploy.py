@@ -1,49 +1,57 @@
-"""`cli prefect deploy`: deploy the entries of projects/<P>/prefect.yaml with Prefect's own code.
+"""`cli prefect deploy`: apply the plan of `cli prefect plan` (see ``scaffold.ops.plan``).
 
-Each deployment goes through Prefect's ``_run_single_deploy`` (via ``prefect_compat``), the function
-`prefect deploy` itself runs for every deployment (build, push and pull steps, schedules, work
-pool and job variables, parameters, triggers, templating, parameter schema), called the way
-`prefect deploy --all` calls it but:
+1. Plan (server reads only): Prefect's own deploy path runs for every selected deployment
+   with its writes recorded; each is ``create``, ``update``, ``unchanged`` or, for the
+   ``-p`` projects, an ``orphan``. Everything is validated here, before the first write:
+   the flow imports and is a flow, parameters fit the flow's schema, the work pool exists,
+   schedules are valid, every ``{{ prefect.variables.x }}`` / ``{{ prefect.blocks... }}``
+   names something that exists. One problem anywhere: nothing is written, every problem is
+   listed, exit 1 (``--keep-going``: the valid ones are applied, still exit 1).
+2. Apply: the recorded writes are sent for ``create`` and ``update`` (all with ``--force``);
+   ``unchanged`` ones are not written. An update never writes the pause state unless
+   ``--pause`` or prefect.yaml's ``paused`` asks for it: a pause made meanwhile (by another
+   shell, in the dashboard) stays. ``--prune`` then deletes the orphans (asked first).
+3. A lost server stops the command at once (Prefect's client retries bounded by
+   ``prefect_compat.bounded_client``); it and Ctrl-C print what was applied and what not.
+   Re-running converges: the next plan sees what was written.
 
-- in one process with one client (prefect's ``get_client()`` returns it to every call),
-  which is where the speed comes from: no CLI start-up per deployment, no client per call;
-- from the project's folder (entrypoints and steps are relative to it), cwd restored after;
-- never interactive (no prompts, never re-writes prefect.yaml: ``is_interactive`` is False);
-- keeping the pause state a deployment has on the server: Prefect's redeploy resets
-  ``paused`` to prefect.yaml's value (false when absent), silently resuming what an operator
-  paused. Here ``paused`` comes from, in order: ``--pause``, ``paused`` in prefect.yaml, the
-  current state on the server, else active;
-- a flow file that fails to import fails its deployments only (Prefect would fall back to a
-  placeholder flow parsed from the source; here the flow must import, as the worker needs).
+A flow file that fails to import fails its deployments only (Prefect would fall back to a
+placeholder flow parsed from the source; here the flow must import, as the worker needs).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
+import asyncio
 import sys
 import time
-import warnings
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
 from scaffold.ops import prefect_compat as compat
-from scaffold.ops.lookup import ServerDeployment, read_server_deployments, select
-from scaffold.ops.report import Progress, table
-from scaffold.repo import Deployment, Repo
+from scaffold.ops.plan import Plan, Row, Selection, _compute, print_problems
+from scaffold.ops.report import Progress, is_tty, table
+from scaffold.repo import Repo
+
+REQUEST_TIMEOUT = 15.0  # seconds per request to the server during deploy
+RETRIES = 2  # Prefect's client retries per request (2 s, 4 s back-off); its default 5 = ~1 min
+
+
+class Declined(OperationError):
+    def __init__(self) -> None:
+        super().__init__("aborted: nothing written (the plan is above)")
 
 
 @dataclass
 class Outcome:
     project: str
     name: str
-    action: str = "failed"  # created | updated | failed
+    action: str = "not applied"  # created | updated | unchanged | deleted | failed | not applied | invalid
+    fields: list[str] = field(default_factory=list)
     paused: bool | None = None
-    why: str = ""  # where the pause state came from: --pause | prefect.yaml | kept | new
+    why: str = ""  # pause state: --pause | prefect.yaml | kept | new
     flow_name: str | None = None
     error: str | None = None
     seconds: float = 0.0
@@ -51,7 +59,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.action not in ("not applied", "invalid")
 
     @property
     def state(self) -> str:
@@ -62,179 +70,203 @@ class Outcome:
                 "kept": f"{text} (kept)"}.get(self.why, text)
 
     def line(self) -> str:
-        if not self.ok:
+        if self.error is not None:
             return f"{self.name}: FAILED: {self.error}"
-        return f"{self.name}: {self.action}, {self.state}"
+        what = self.action + (f" ({', '.join(self.fields)})" if self.fields else "")
+        return f"{self.name}: {what}" + (f", {self.state}" if self.state else "")
 
 
-def deploy(repo: Repo, projects: tuple[str, ...] = (), deployments: tuple[str, ...] = (),
-           pause: bool = False, stream: TextIO | None = None,
+def deploy(repo: Repo, sel: Selection, pause: bool = False, force: bool = False,
+           prune: bool = False, keep_going: bool = False,
+           confirm: Callable[[str], bool] | None = None, stream: TextIO | None = None,
            err: TextIO | None = None) -> list[Outcome]:
-    """Deploy the selection; prints progress and a summary. OperationError when any failed."""
+    """Plan, validate, apply; prints progress and a summary. OperationError when anything
+    failed or was invalid. ``confirm(question)`` is asked before pruning (None: no question;
+    the CLI refuses --prune without a terminal or --yes)."""
     stream = sys.stdout if stream is None else stream
     err = sys.stderr if err is None else err
-    if not projects and not deployments:
-        raise UsageError("name what to deploy: -p PROJECT and/or -d DEPLOYMENT (each repeatable), "
-                         "e.g. cli prefect deploy -p farm")
-    selected = select(repo, projects, deployments)  # unknown names: UsageError, nothing deployed
-    if not selected:
-        names = ", ".join(projects)
+    if not sel.deployments and not (prune and (sel.owner_projects or sel.orphans)):
+        names = ", ".join(sel.owner_projects)
         raise UsageError(f"no deployments in prefect.yaml of {names}; add one with "
                          "`cli new-flow` or `cli new-deployment`")
-    for dep in selected:
-        if not isinstance(dep.name, str) or not dep.name:
-            raise UsageError("a deployment has no name; give it one",
-                             path=repo.config_path(dep.project), line=dep.line)
     target = api.resolve_api()
     api.check_reachable(target)
-    outcomes = api.run(_deploy(repo, selected, pause, target, stream), target)
-    _summary(outcomes, target, stream, err)
-    failed = [o for o in outcomes if not o.ok]
-    if failed:
-        raise OperationError(f"{len(failed)} of {len(outcomes)} deployments failed (see above)")
-    return outcomes
-
-
-async def _deploy(repo: Repo, selected: list[Deployment], pause: bool, target: api.ApiTarget,
-                  stream: TextIO) -> list[Outcome]:
-    by_project: dict[str, list[Deployment]] = {}
-    for dep in selected:
-        by_project.setdefault(dep.project, []).append(dep)
     outcomes: list[Outcome] = []
-    with Progress(len(selected), "deploying", stream) as progress, compat.version_info_once():
-        async with api.client_session(target, compat.deploy_client_class()) as client:
-            current = await read_server_deployments(client, [d.name for d in selected])
-            on_server = {s.full_name: s for s in current}
-            client.seed_deployments({s.full_name: s.raw for s in current})
-            for project, deps in by_project.items():
-                with _in_project(repo.project_dir(project)):
-                    configs, actions, problem = compat.load_deploy_config(
-                        Path(repo.config_path(project).name))
-                    flows: dict[str, Any] = {}
-                    for dep in deps:
-                        progress.step(dep.name)
-                        out = await _deploy_one(client, dep, configs, actions, problem, flows,
-                                                on_server, pause)
-                        outcomes.append(out)
-                        progress.done(out.line(), out.ok)
+    plan_box: list[Plan] = []
+    try:
+        api.run(_deploy(repo, sel, target, pause, force, prune, keep_going, confirm, stream,
+                        err, outcomes, plan_box), target)
+    except KeyboardInterrupt:
+        _summary(outcomes, target, stream, err, interrupted="interrupted (Ctrl-C)")
+        raise OperationError("interrupted: the deployments above marked 'not applied' were "
+                             "not written; run the command again to finish") from None
+    except OperationError as exc:
+        if not outcomes:
+            raise
+        _summary(outcomes, target, stream, err, interrupted=str(exc))
+        raise OperationError("stopped: " + str(exc) + "; run the command again once the "
+                             "server answers") from None
+    if not outcomes and plan_box and plan_box[0].problems:
+        raise OperationError(f"{len({p.deployment for p in plan_box[0].problems})} "
+                             "deployment(s) cannot be deployed as configured (listed above); "
+                             "nothing was written")
+    _summary(outcomes, target, stream, err)
+    bad = [o for o in outcomes if not o.ok]
+    if bad:
+        raise OperationError(f"{len(bad)} of {len(outcomes)} deployments not deployed "
+                             "(see above)")
     return outcomes
 
 
-@contextlib.contextmanager
-def _in_project(folder: Path) -> Iterator[None]:
-    """cwd = the project folder; afterwards cwd, sys.path and the project's modules are restored,
-    so two projects' flows/helpers.py never meet in sys.modules."""
-    cwd, path = os.getcwd(), list(sys.path)
-    before = set(sys.modules)
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(cwd)
-        sys.path[:] = path
-        root = str(folder.resolve())
-        for name in set(sys.modules) - before:
-            module_file = getattr(sys.modules.get(name), "__file__", None) or ""
-            if module_file.startswith(root + os.sep):
-                del sys.modules[name]
+async def _deploy(repo: Repo, sel: Selection, target: api.ApiTarget, pause: bool, force: bool,
+                  prune: bool, keep_going: bool, confirm: Callable[[str], bool] | None,
+                  stream: TextIO, err: TextIO, outcomes: list[Outcome],
+                  plan_box: list[Plan]) -> None:
+    with compat.version_info_once(), compat.bounded_client(REQUEST_TIMEOUT, RETRIES):
+        async with api.client_session(target, compat.recording_client_class()) as client:
+            try:
+                plan = await _compute(repo, sel, target, pause, client)
+            except Exception as exc:
+                if compat.connection_lost(exc):
+                    raise OperationError(f"Prefect server at {target.shown} went away while "
+                                         f"planning ({api.short_error(exc)}); nothing was "
+                                         "written") from None
+                raise
+            plan_box.append(plan)
+            if plan.problems:
+                print_problems(plan.problems, err)
+                if not keep_going:
+                    return
+            rows = [r for r in plan.rows if r.action and r.action != "orphan"]
+            orphans = [r for r in plan.rows if r.action == "orphan"] if prune else []
+            if orphans and confirm is not None and not confirm(_question(orphans, target)):
+                raise Declined()
+            invalid = [r for r in plan.rows if r.problems]
+            for r in invalid:
+                outcomes.append(Outcome(r.project, r.name, "invalid", flow_name=r.flow,
+                                        error="invalid: " + "; ".join(
+                                            f"{p.field}: {p.message}" for p in r.problems)))
+            pending = [Outcome(r.project, r.name, flow_name=r.flow) for r in rows]
+            pending += [Outcome(r.project, r.name, flow_name=r.flow) for r in orphans]
+            outcomes.extend(pending)
+            total = len(rows) + len(orphans)
+            tty = is_tty(stream) and total > 3
+            with Progress(total, "deploying", stream, tty=tty) as progress:
+                try:
+                    for row, out in zip(rows, pending, strict=False):
+                        progress.step(row.name)
+                        await _apply_one(client, row, out, pause, force)
+                        progress.done(out.line(), out.error is None)
+                        if out.error is not None and out.action == "lost":
+                            out.action = "failed"
+                            raise _Lost(out.error)
+                    if orphans:
+                        await _prune(client, orphans, pending[len(rows):], progress)
+                except _Lost as lost:
+                    raise OperationError(f"Prefect server at {target.shown} stopped answering "
+                                         f"({lost})") from None
+                except asyncio.CancelledError:
+                    raise KeyboardInterrupt from None
+            for note in plan.notes:
+                print(f"note: {note}", file=stream)
 
 
-def _load_flow(entrypoint: str, flows: dict[str, Any]) -> Any:
-    """The flow object (cached per entrypoint); raises when the file does not import."""
-    if entrypoint not in flows:
-        from prefect.flows import load_flow_from_entrypoint
-
-        try:
-            flows[entrypoint] = load_flow_from_entrypoint(entrypoint, use_placeholder_flow=False)
-        except Exception as exc:  # noqa: BLE001 - any error of user code; kept, so the file's other deployments fail the same way
-            flows[entrypoint] = exc
-    if isinstance(flows[entrypoint], Exception):
-        raise flows[entrypoint]
-    return flows[entrypoint]
+class _Lost(Exception):
+    pass
 
 
-async def _deploy_one(client: Any, dep: Deployment, configs: list[dict], actions: dict,
-                      problem: str | None, flows: dict[str, Any],
-                      on_server: dict[str, ServerDeployment], pause: bool) -> Outcome:
-    from prefect.settings import get_current_settings
-    from prefect.utilities.templating import apply_values
-
-    out = Outcome(dep.project, dep.name)
+async def _apply_one(client, row: Row, out: Outcome, pause: bool, force: bool) -> None:
     started = time.perf_counter()
-    console = compat.quiet_console()
+    out.fields = list(row.fields)
+    out.notes = list(row.notes)
+    if pause:
+        out.why = "--pause"
+    elif row.explicit_pause:
+        out.why = "prefect.yaml"
+    elif row.action == "create":
+        out.why = "new"
+    else:
+        out.why = "kept"
+    out.paused = row.paused if row.action != "update" or "paused" not in row.fields else (
+        row.changes["paused"][1])
+    if row.action == "unchanged" and not force:
+        out.action = "unchanged"
+        out.seconds = time.perf_counter() - started
+        return
     try:
-        if problem:
-            raise UsageError(problem)
-        if dep.index >= len(configs) or configs[dep.index].get("name") != dep.name:
-            raise UsageError("prefect.yaml changed while deploying; run the command again")
-        config = dict(configs[dep.index])
-        # names and entrypoints may hold {{ $ENV }} placeholders: resolved as prefect does
-        resolved = apply_values({"name": config.get("name"), "entrypoint": config.get("entrypoint")},
-                                os.environ, remove_notset=False)
-        if not resolved["entrypoint"]:
-            raise UsageError("no entrypoint; set 'entrypoint: flows/<FLOW>.py:<FLOW>_flow'")
-        flow = _load_flow(resolved["entrypoint"], flows)
-        out.flow_name = flow.name
-        existing = on_server.get(f"{flow.name}/{resolved['name']}")
-
-        if pause:
-            config["paused"], out.why = True, "--pause"
-        elif config.get("paused") is not None:
-            out.why = "prefect.yaml"
-        elif existing is not None:
-            config["paused"], out.why = existing.paused, "kept"
+        await compat.apply_calls(client, row.calls, write_pause=row.action == "create"
+                                 or row.explicit_pause,
+                                 write_triggers=row.action == "create" or force
+                                 or row.triggers_changed)
+        out.action = "created" if row.action == "create" else "updated"
+    except Exception as exc:  # noqa: BLE001 - one deployment fails alone, unless the server is gone
+        out.error = api.short_error(exc)
+        if compat.connection_lost(exc):
+            out.action = "lost"
         else:
-            out.why = "new"
-        out.paused = bool(config.get("paused"))
-
-        # as `prefect deploy --all`: the default work pool setting fills a missing one
-        pool = config.get("work_pool") or {}
-        default_pool = get_current_settings().deployments.default_work_pool_name
-        if not pool.get("name") and default_pool:
-            config["work_pool"] = {**pool, "name": default_pool}
-
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            await compat.run_single_deploy(config, actions, client, console)
-        out.notes = sorted({api.short_error(Exception(str(w.message))) for w in caught})
-        out.action = "updated" if existing is not None else "created"
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - one deployment fails alone
-        out.action, out.paused = "failed", None
-        message = api.short_error(exc) if not isinstance(exc, SystemExit) else ""
-        printed = api.short_error(Exception(console.file.getvalue())) if not message else ""
-        out.error = _hint(message or printed or "prefect refused the deployment")
+            out.action = "failed"
     out.seconds = time.perf_counter() - started
-    return out
 
 
-def _hint(error: str) -> str:
-    """Prefect's message plus what to run here."""
-    if compat.is_missing_work_pool(error):
-        error += (" Create it: cli prefect work-pool create NAME --type process (`cli server "
-                  "start` creates default-pool on the embedded server).")
-    return error
+async def _prune(client, orphans: list[Row], outs: list[Outcome], progress: Progress) -> None:
+    from scaffold.ops.manage import _bulk_delete
+
+    try:
+        deleted = await _bulk_delete(client, [r.server.id for r in orphans])
+    except Exception as exc:  # noqa: BLE001 - reported per orphan, unless the server is gone
+        if compat.connection_lost(exc):
+            raise _Lost(api.short_error(exc)) from None
+        deleted, error = set(), api.short_error(exc)
+    else:
+        error = "the server did not delete it"
+    for row, out in zip(orphans, outs, strict=True):
+        out.flow_name, out.paused = row.flow, row.paused
+        if row.server.id in deleted:
+            out.action = "deleted"
+        else:
+            out.action, out.error = "failed", error
+        progress.done(f"{row.flow}/{row.name}: orphan "
+                      + ("deleted" if out.error is None else f"FAILED: {out.error}"),
+                      out.error is None)
+
+
+def _question(orphans: list[Row], target: api.ApiTarget) -> str:
+    return (f"Delete {len(orphans)} orphaned deployment(s) from {target.shown} (on the server, "
+            "no longer in prefect.yaml): "
+            + ", ".join(f"{r.flow}/{r.name}" for r in orphans) + "?")
 
 
 def _summary(outcomes: list[Outcome], target: api.ApiTarget, stream: TextIO,
-             err: TextIO) -> None:
-    rows = [(o.name, o.project, o.flow_name or "", "FAILED" if not o.ok else o.action,
-             o.state, f"{o.seconds:.2f}s") for o in outcomes]
+             err: TextIO, interrupted: str | None = None) -> None:
+    rows = [(o.name, o.project, o.flow_name or "",
+             "FAILED" if o.error and o.action != "invalid" else o.action,
+             ", ".join(o.fields), o.state, f"{o.seconds:.2f}s") for o in outcomes]
     print(file=stream)
-    table(("deployment", "project", "flow", "result", "state", "time"), rows, stream=stream)
+    table(("deployment", "project", "flow", "result", "changed", "state", "time"), rows,
+          stream=stream)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        key = "failed" if o.error and o.action not in ("invalid",) else o.action
+        counts[key] = counts.get(key, 0) + 1
+    order = ("created", "updated", "unchanged", "deleted", "failed", "invalid", "not applied")
+    parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
     ok = [o for o in outcomes if o.ok]
-    print(f"\n{len(ok)} of {len(outcomes)} deployed to {target.shown} "
-          f"(dashboard: {api.dashboard_url(target.url)}/deployments)", file=stream)
-    kept = [o.name for o in ok if o.why == "kept" and o.paused]
+    print(f"\n{len(ok)} of {len(outcomes)} deployed to {target.shown}: "
+          f"{', '.join(parts) or 'nothing to do'} (dashboard: "
+          f"{api.dashboard_url(target.url)}/deployments)", file=stream)
+    if interrupted:
+        print(f"stopped: {interrupted}", file=stream)
+    kept = [o.name for o in outcomes if o.ok and o.why == "kept" and o.paused]
     if kept:
-        print(f"note: {len(kept)} deployment(s) were paused on the server and stay paused "
+        print(f"note: {len(kept)} deployment(s) are paused on the server and stay paused "
               "(prefect.yaml sets no 'paused'): " + ", ".join(kept)
               + "; resume with: cli prefect deployment resume -d NAME", file=stream)
-    notes = sorted({n for o in ok for n in o.notes})
+    notes = sorted({n for o in outcomes if o.ok for n in o.notes})
     for note in notes:  # prefect's own warnings, once each, first sentence
         first, _, rest = note.partition(". ")
         print(f"prefect warning: {first}{'. (...)' if rest else ''}", file=stream)
     stream.flush()
-    failed = [o for o in outcomes if not o.ok]
+    failed = [o for o in outcomes if o.error]
     if failed:
         print("errors:", file=err)
         for o in failed:

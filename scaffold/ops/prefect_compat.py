@@ -29,13 +29,21 @@ Seams, why each exists, and what to check when upgrading Prefect:
    ``tests/ops/test_ops_deploy.py::test_same_result_as_prefect_deploy`` compares what the
    server stores after `prefect deploy --all` and after `cli prefect deploy`: run it first.
 
-3. ``DeployClient``: a ``PrefectClient`` subclass, defined here once, overriding seven
-   methods: ``read_deployment_by_name``, ``read_work_pool``, ``read_workers_for_work_pool``,
-   ``create_flow_from_name``, ``create_deployment``, ``delete_resource_owned_automations``
-   and ``create_automation``. Why: Prefect's deploy path repeats reads per deployment (work
-   pool twice, workers for a hint never printed, the flow upsert, the deployment by name):
-   within one command they are asked once. Check: the signatures of those seven methods on
-   ``prefect.client.orchestration.PrefectClient`` and that ``get_client()`` inside an
+3. ``DeployClient`` and ``RecordingClient``: ``PrefectClient`` subclasses, defined here once.
+   ``DeployClient`` overrides seven methods: ``read_deployment_by_name``, ``read_work_pool``,
+   ``read_workers_for_work_pool``, ``create_flow_from_name``, ``create_deployment``,
+   ``delete_resource_owned_automations`` and ``create_automation``. Why: Prefect's deploy
+   path repeats reads per deployment (work pool twice, workers for a hint never printed, the
+   flow upsert, the deployment by name): within one command they are asked once.
+   ``RecordingClient`` (a DeployClient) also overrides ``update_deployment``,
+   ``delete_deployment_schedule`` and ``apply_slas_for_deployment``: while recording, the
+   writes of Prefect's path are recorded (``Call``), not sent; ``apply_calls`` sends them
+   later, placeholders ids replaced by real ones. That is how `cli prefect plan` compares
+   the exact payload Prefect would send, and `cli prefect deploy` sends exactly that, only
+   for what changed. Check: the signatures of those methods on
+   ``prefect.client.orchestration.PrefectClient``; that Prefect's deploy path still writes
+   only through them (a new write method would be sent unrecorded during a plan: the
+   plan tests compare the server before and after); that ``get_client()`` inside an
    ``AsyncClientContext`` still returns the context's client (``api.client_session``).
 
 4. ``version_info_once`` patches ``prefect.deployments.runner.get_inferred_version_info``
@@ -53,6 +61,12 @@ Seams, why each exists, and what to check when upgrading Prefect:
    ``is_missing_work_pool``: Prefect's deploy path turns the work pool's ``ObjectNotFound``
    into a ``ValueError`` with the text "references work pool … which does not exist"; no
    type to match, so the text is matched here. Check both texts in ``_core.py``.
+
+7. ``connection_lost``: which exceptions mean the server went away (httpx transport errors,
+   matched by type), so a deploy stops instead of failing each remaining deployment after
+   its own time-out; ``bounded_client`` sets Prefect's request time-out and retry count
+   (``PREFECT_API_REQUEST_TIMEOUT``, ``PREFECT_CLIENT_MAX_RETRIES``) for one command.
+   Check: the setting names; that the client still retries only what those settings bound.
 """
 
 from __future__ import annotations
@@ -61,7 +75,9 @@ import contextlib
 import copy
 import io
 import os
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +208,181 @@ def deploy_client_class() -> type:
     return DeployClient
 
 
+@dataclass
+class Call:
+    """One write of Prefect's deploy path, recorded: ``await client.<name>(*args, **kwargs)``;
+    ``result`` is the placeholder id handed back to Prefect (created flow/deployment)."""
+
+    name: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    result: Any = None
+
+
+def recording_client_class() -> type:
+    """A DeployClient whose writes are recorded (between ``start_recording`` and
+    ``stop_recording``) instead of sent; reads go to the server (memoized as in DeployClient).
+
+    While recording, ``read_deployment_by_name`` answers from the seeded bulk read only (a
+    name not in it does not exist: ObjectNotFound, no request), and ``create_flow_from_name``
+    reads the flow by name (a placeholder id when it does not exist yet).
+    """
+    from prefect.exceptions import ObjectNotFound
+
+    base = deploy_client_class()
+
+    class RecordingClient(base):  # type: ignore[misc, valid-type]
+        _calls: list[Call] | None = None
+
+        def start_recording(self) -> None:
+            self._calls = []
+
+        def stop_recording(self) -> list[Call]:
+            calls, self._calls = self._calls or [], None
+            return calls
+
+        def _record(self, call: Call) -> Any:
+            assert self._calls is not None
+            self._calls.append(call)
+            return call.result
+
+        async def read_deployment_by_name(self, name: str) -> Any:
+            if self._calls is None:
+                return await super().read_deployment_by_name(name)
+            seeded = self.__dict__.get("_seeded", {})
+            if name in seeded:
+                return seeded[name]
+            raise ObjectNotFound(http_exc=None, help_message=f"{name} is not on the server")
+
+        async def create_flow_from_name(self, flow_name: str) -> Any:
+            if self._calls is None:
+                return await super().create_flow_from_name(flow_name)
+
+            async def read() -> Any:
+                try:
+                    return (await self.read_flow_by_name(flow_name)).id
+                except Exception as exc:
+                    if is_not_found(exc):
+                        return placeholder_id()
+                    raise
+            flow_id = await self._once(("flow-read", flow_name), read)
+            return self._record(Call("create_flow_from_name", (flow_name,), {}, flow_id))
+
+        async def create_deployment(self, *args: Any, **kwargs: Any) -> Any:
+            if self._calls is None:
+                return await super().create_deployment(*args, **kwargs)
+            return self._record(Call("create_deployment", args, kwargs, placeholder_id()))
+
+        async def update_deployment(self, *args: Any, **kwargs: Any) -> Any:
+            if self._calls is None:
+                return await super().update_deployment(*args, **kwargs)
+            return self._record(Call("update_deployment", args, kwargs))
+
+        async def delete_resource_owned_automations(self, resource_id: str) -> None:
+            if self._calls is None:
+                return await super().delete_resource_owned_automations(resource_id)
+            return self._record(Call("delete_resource_owned_automations", (resource_id,)))
+
+        async def create_automation(self, automation: Any) -> Any:
+            if self._calls is None:
+                return await super().create_automation(automation)
+            return self._record(Call("create_automation", (automation.model_copy(deep=True),),
+                                     {}, placeholder_id()))
+
+        async def delete_deployment_schedule(self, *args: Any, **kwargs: Any) -> Any:
+            if self._calls is None:
+                return await super().delete_deployment_schedule(*args, **kwargs)
+            return self._record(Call("delete_deployment_schedule", args, kwargs))
+
+        async def apply_slas_for_deployment(self, *args: Any, **kwargs: Any) -> Any:
+            if self._calls is None:
+                return await super().apply_slas_for_deployment(*args, **kwargs)
+            return self._record(Call("apply_slas_for_deployment", args, kwargs))
+
+    return RecordingClient
+
+
+def placeholder_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def deployment_payload(calls: list[Call]) -> dict[str, Any] | None:
+    """The deployment fields Prefect would send (JSON values), from the recorded calls."""
+    for call in calls:
+        if call.name == "create_deployment":
+            out = {}
+            for key, value in call.kwargs.items():
+                out[key] = value.model_dump(mode="json") if hasattr(value, "model_dump") else (
+                    [v.model_dump(mode="json") if hasattr(v, "model_dump") else v
+                     for v in value] if isinstance(value, list) else value)
+            return out
+        if call.name == "update_deployment":
+            update = call.kwargs.get("deployment") or call.args[1]
+            return update.model_dump(mode="json", exclude_unset=True)
+    return None
+
+
+def recorded_automations(calls: list[Call]) -> list[Any]:
+    return [c.args[0] for c in calls if c.name == "create_automation"]
+
+
+def _without_pause(update: Any) -> Any:
+    """The DeploymentUpdate without ``paused``: the server keeps the state of the moment."""
+    fields = {k: getattr(update, k) for k in update.model_fields_set if k != "paused"}
+    return type(update).model_construct(_fields_set=set(fields), **fields)
+
+
+def _swap_ids(model: Any, ids: dict[Any, Any]) -> Any:
+    if not ids:
+        return model
+    text = model.model_dump_json()
+    for old, new in ids.items():
+        text = text.replace(str(old), str(new))
+    return type(model).model_validate_json(text)
+
+
+async def apply_calls(client: Any, calls: list[Call], write_pause: bool,
+                      write_triggers: bool = True) -> Any:
+    """Send the recorded writes of one deployment; its id.
+
+    ``write_pause``: False leaves ``paused`` out of an update, so a pause made meanwhile by
+    someone else stays. ``write_triggers``: False skips rewriting the deployment's
+    trigger automations (they are the same as on the server).
+    """
+    ids: dict[Any, Any] = {}
+    deployment_id = None
+    for call in calls:
+        args, kwargs = list(call.args), dict(call.kwargs)
+        if call.name == "create_flow_from_name":
+            ids[call.result] = await client.create_flow_from_name(*args)
+        elif call.name == "create_deployment":
+            if kwargs.get("flow_id") in ids:
+                kwargs["flow_id"] = ids[kwargs["flow_id"]]
+            deployment_id = ids[call.result] = await client.create_deployment(*args, **kwargs)
+        elif call.name == "update_deployment":
+            deployment_id = args[0] if args else kwargs["deployment_id"]
+            if not write_pause:
+                if "deployment" in kwargs:
+                    kwargs["deployment"] = _without_pause(kwargs["deployment"])
+                else:
+                    args[1] = _without_pause(args[1])
+            await client.update_deployment(*args, **kwargs)
+        elif call.name in ("delete_resource_owned_automations", "create_automation"):
+            if not write_triggers:
+                continue
+            if call.name == "create_automation":
+                await client.create_automation(_swap_ids(args[0], ids))
+            else:
+                resource = str(args[0])
+                for old, new in ids.items():
+                    resource = resource.replace(str(old), str(new))
+                await client.delete_resource_owned_automations(resource)
+        else:  # delete_deployment_schedule, apply_slas_for_deployment
+            args = [ids.get(a, a) if isinstance(a, uuid.UUID) else a for a in args]
+            await getattr(client, call.name)(*args, **kwargs)
+    return deployment_id
+
+
 # -- 4. the version inferred from git, once per folder -----------------------------------------
 
 
@@ -235,11 +426,43 @@ def server_unreachable_reason(exc: BaseException) -> str | None:
 
 
 def is_not_found(exc: BaseException) -> bool:
+    """ObjectNotFound, or the HTTP 404 some client reads raise as it is (read_flow_by_name)."""
+    import httpx
     from prefect.exceptions import ObjectNotFound
 
-    return isinstance(exc, ObjectNotFound)
+    return isinstance(exc, ObjectNotFound) or (
+        isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 404)
 
 
 def is_missing_work_pool(message: str) -> bool:
     """Prefect's deploy path words a missing work pool as a ValueError text (no own type)."""
     return "references work pool" in message and "does not exist" in message
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The server went away or stopped answering (not: it answered with an error)."""
+    import httpx
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, httpx.TransportError):  # connect/read/write errors, time-outs
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+@contextlib.contextmanager
+def bounded_client(timeout: float, retries: int = 1) -> Iterator[None]:
+    """Prefect's client waits at most ``timeout`` per request and retries ``retries`` times
+    (its defaults: 60 s and 5 retries with back-off: minutes on a dead server)."""
+    from prefect.settings import (
+        PREFECT_API_REQUEST_TIMEOUT,
+        PREFECT_CLIENT_MAX_RETRIES,
+        temporary_settings,
+    )
+
+    with temporary_settings(updates={PREFECT_API_REQUEST_TIMEOUT: timeout,
+                                     PREFECT_CLIENT_MAX_RETRIES: retries}):
+        yield

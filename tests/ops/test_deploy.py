@@ -93,8 +93,9 @@ def test_redeploy_keeps_pause_state(harvest_repo: Path, server):
     result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
     assert server.paused() == {WINTER: False, SUMMER: True}
-    assert "farm__harvest__summer: updated, paused (kept)" in result.output
-    assert "farm__harvest__winter: updated, active (kept)" in result.output
+    # nothing changed in prefect.yaml: nothing written, the pause stays
+    assert "farm__harvest__summer: unchanged, paused (kept)" in result.output
+    assert "farm__harvest__winter: unchanged, active (kept)" in result.output
     assert "stay paused" in result.output and "cli prefect deployment resume" in result.output
 
     # --pause pauses the active one too
@@ -110,7 +111,7 @@ def test_redeploy_keeps_pause_state(harvest_repo: Path, server):
     path.write_text(yamledit.insert_deployments(text, [entries[1]]))
     result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
-    assert "farm__harvest__summer: updated, active (prefect.yaml)" in result.output
+    assert "farm__harvest__summer: updated (paused), active (prefect.yaml)" in result.output
     assert server.paused() == {WINTER: True, SUMMER: False}
 
 
@@ -128,16 +129,22 @@ def test_unknown_names_deploy_nothing(two_projects: Path, server):
     assert result.exit_code == 2 and "-p PROJECT" in result.stderr
 
 
-def test_failing_flow_file_fails_alone(harvest_repo: Path, server):
+def test_failing_flow_file_fails_before_any_write(harvest_repo: Path, server):
+    """Validation before the first write: nothing is deployed, the problem is named; with
+    --keep-going the others are deployed and the exit code is still 1."""
     generate(harvest_repo, "farm", "broken")
     flow_file = harvest_repo / "projects" / "farm" / "flows" / "broken.py"
     flow_file.write_text("raise RuntimeError('boom at import')\n" + flow_file.read_text())
     result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 1
+    assert server.deployments() == {}
+    assert "farm__broken: entrypoint: flows/broken.py:broken_flow:" in result.stderr
+    assert "boom at import" in result.stderr and "nothing was written" in result.stderr
+    result = run("prefect", "deploy", "-p", "farm", "--keep-going", root=harvest_repo)
+    assert result.exit_code == 1
     assert set(server.deployments()) == {WINTER, SUMMER}
-    assert "farm__broken: FAILED:" in result.output and "boom at import" in result.output
+    assert "2 of 3 deployed" in result.output and "1 invalid" in result.output
     assert "farm/farm__broken:" in result.stderr and "boom at import" in result.stderr
-    assert "error: 1 of 3 deployments failed" in result.stderr
 
 
 def test_missing_work_pool_is_explained(scratch_repo: Path, server):
@@ -277,5 +284,10 @@ def test_invalid_prefect_yaml_fails_its_project_only(two_projects: Path, server)
     path.write_text(text.replace("push: null", "push: 42"))  # prefect's schema: a list of steps
     result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects)
     assert result.exit_code == 1, result.output
+    assert server.deployments() == {}
+    assert "dw__load__orders: prefect.yaml: invalid prefect.yaml" in result.stderr
+    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", "--keep-going",
+                 root=two_projects)
+    assert result.exit_code == 1, result.output
     assert set(server.deployments()) == {WINTER, SUMMER}
-    assert "dw__load__orders: FAILED: invalid prefect.yaml" in result.output
+    assert "dw/dw__load__orders: invalid: prefect.yaml: invalid prefect.yaml" in result.stderr
