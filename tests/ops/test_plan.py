@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from tests.helpers.ops import generate, run
 
 pytestmark = pytest.mark.integration
