@@ -410,20 +410,28 @@ def _schedule_problems(config: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _parameter_problems(flow: Any, parameters: dict | None) -> list[str]:
+def _unknown_parameters(flow: Any, parameters: Any) -> list[str]:
+    """Keys the flow's signature does not take (none when it takes ``**kwargs``)."""
     import inspect
 
+    if not isinstance(parameters, dict):
+        return [] if parameters is None else ["must be a mapping of parameter names to values"]
+    known = set(flow.parameters.model_dump(mode="json").get("properties") or {})
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD
+           for p in inspect.signature(flow.fn).parameters.values()):
+        return []
+    return [f"unknown parameter {k!r} (the flow takes: {', '.join(sorted(known)) or 'none'})"
+            for k in sorted(set(parameters) - known, key=str)]
+
+
+def _parameter_problems(flow: Any, parameters: dict | None) -> list[str]:
+    """The values (as Prefect resolved them) against the flow's parameter schema."""
     from prefect.utilities.schema_tools import validate
 
     parameters = parameters or {}
     schema = flow.parameters.model_dump(mode="json")
     known = set(schema.get("properties") or {})
-    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD
-                       for p in inspect.signature(flow.fn).parameters.values())
     out = []
-    if not takes_kwargs:
-        out += [f"unknown parameter {k!r} (the flow takes: {', '.join(sorted(known)) or 'none'})"
-                for k in sorted(set(parameters) - known)]
     for err in validate({k: v for k, v in parameters.items() if k in known}, schema,
                         ignore_required=True):
         where = ".".join(str(p) for p in err.path) or "parameters"
@@ -467,6 +475,8 @@ async def _plan_one(row: Row, dep: Deployment, configs: list[dict], actions: dic
     if (isinstance(pool_name, str) and pool_name and "{{" not in pool_name
             and (why := await checker.work_pool(pool_name)) is not None):
         fail("work_pool", why)
+    for message in _unknown_parameters(flow, config.get("parameters")):
+        fail("parameters", message)
     for where, message in _schedule_problems(config):
         fail(where, message)
     for key, placeholder in _placeholders(config):
@@ -533,17 +543,22 @@ def _norm(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def _schedule_key(item: dict, keep_anchor: bool) -> str:
-    schedule = dict(item.get("schedule") or {})
-    if not keep_anchor:
-        schedule.pop("anchor_date", None)
-    for key in ("timezone",):
-        if schedule.get(key) is None:
-            schedule.pop(key, None)
-    data = {"schedule": schedule, "active": item.get("active", True),
-            "max_scheduled_runs": item.get("max_scheduled_runs"),
-            "parameters": item.get("parameters") or {}, "slug": item.get("slug")}
-    return json.dumps(data, sort_keys=True, default=str)
+def _same_schedules(mine: list[dict], theirs: list[dict], anchors: list[bool]) -> bool:
+    """Pairwise, in order: the schedule (an interval's anchor only when prefect.yaml sets
+    one) and the other keys the payload sets (active, parameters, slug...)."""
+    if len(mine) != len(theirs):
+        return False
+    for i, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+        sa, sb = dict(a.get("schedule") or {}), dict(b.get("schedule") or {})
+        if not (i < len(anchors) and anchors[i]):
+            sa.pop("anchor_date", None)
+            sb.pop("anchor_date", None)
+        if _norm(sa) != _norm(sb):
+            return False
+        for key, value in a.items():
+            if key != "schedule" and value is not None and _norm(value) != _norm(b.get(key)):
+                return False
+    return True
 
 
 def _compare(row: Row, payload: dict, server: Any, dep: Deployment, config: dict) -> None:
@@ -558,11 +573,7 @@ def _compare(row: Row, payload: dict, server: Any, dep: Deployment, config: dict
         if key == "schedules":
             anchors = [isinstance(s, dict) and "anchor_date" in s
                        for s in (config.get("schedules") or [])]
-            mine = sorted(_schedule_key(s, i < len(anchors) and anchors[i])
-                          for i, s in enumerate(after or []))
-            theirs = sorted(_schedule_key(s, i < len(anchors) and anchors[i])
-                            for i, s in enumerate(before or []))
-            same = mine == theirs
+            same = _same_schedules(after or [], before or [], anchors)
             before = [s.get("schedule") for s in before or []]
             after = [s.get("schedule") for s in after or []]
         elif key == "work_queue_name" and after is None:

@@ -318,7 +318,14 @@ def deployment_payload(calls: list[Call]) -> dict[str, Any] | None:
             return out
         if call.name == "update_deployment":
             update = call.kwargs.get("deployment") or call.args[1]
-            return update.model_dump(mode="json", exclude_unset=True)
+            out = update.model_dump(mode="json", exclude_unset=True)
+            if out.get("schedules") and update.schedules:
+                # the schedule itself with its defaults (day_or...), as the server stores it
+                out["schedules"] = [
+                    {**item.model_dump(mode="json", exclude_unset=True),
+                     "schedule": item.schedule.model_dump(mode="json")}
+                    for item in update.schedules]
+            return out
     return None
 
 

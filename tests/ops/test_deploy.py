@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from scaffold import yamledit
-from tests.helpers.ops import PREFECT, generate, run, run_process
+from tests.helpers.ops import CLI, PREFECT, generate, run, run_process
+from tests.ops.test_plan import set_entry
 
 pytestmark = pytest.mark.integration
 
@@ -291,3 +292,120 @@ def test_invalid_prefect_yaml_fails_its_project_only(two_projects: Path, server)
     assert result.exit_code == 1, result.output
     assert set(server.deployments()) == {WINTER, SUMMER}
     assert "dw/dw__load__orders: invalid: prefect.yaml: invalid prefect.yaml" in result.stderr
+
+
+# -- plan/apply (issue 9 §2, §6, §7) ------------------------------------------------------------
+
+
+def ten_deployments(root: Path) -> list[str]:
+    """Project farm with ten deployments of one flow (day=1..10)."""
+    generate(root, "farm", "daily", *(f"day={i}" for i in range(1, 11)))
+    return [f"farm__daily__day_{i}" for i in range(1, 11)]
+
+
+def _server_state(server) -> dict:
+    return {n: d.model_dump(mode="json", exclude={"updated", "last_polled", "status"})
+            for n, d in server.deployments().items()}
+
+
+def test_one_invalid_among_ten_writes_nothing(scratch_repo: Path, server):
+    names = ten_deployments(scratch_repo)
+    assert run("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
+    path = scratch_repo / "projects" / "farm" / "prefect.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("day: 1\n", "day: 11\n").replace("day: 7\n", "dya: 7\n"))
+    before = _server_state(server)
+    result = run("prefect", "deploy", "-p", "farm", root=scratch_repo)
+    assert result.exit_code == 1
+    assert _server_state(server) == before  # farm__daily__1's change was not written either
+    invalid = [line for line in result.stderr.splitlines() if line.startswith("invalid:")]
+    assert invalid == [("invalid: farm__daily__day_7: parameters: unknown parameter 'dya' "
+                        "(the flow takes: day)")]
+    assert "nothing was written" in result.stderr
+    # --keep-going: the nine are applied (one of them changed), still exit 1
+    result = run("prefect", "deploy", "-p", "farm", "--keep-going", root=scratch_repo)
+    assert result.exit_code == 1
+    assert "farm__daily__day_1: updated (parameters), active" in result.output
+    assert "9 of 10 deployed" in result.output and "8 unchanged" in result.output
+    assert server.deployments()[f"farm__daily_flow/{names[0]}"].parameters == {"day": 11}
+
+
+def test_unchanged_are_not_written_and_force_writes_them(harvest_repo: Path, server):
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    updated = {n: d.updated for n, d in server.deployments().items()}
+    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    assert "2 of 2 deployed" in result.output and "2 unchanged" in result.output
+    assert {n: d.updated for n, d in server.deployments().items()} == updated
+    result = run("prefect", "deploy", "-p", "farm", "--force", root=harvest_repo)
+    assert result.exit_code == 0 and "2 updated" in result.output
+    assert all(d.updated > updated[n] for n, d in server.deployments().items())
+
+
+def _make_deployment(server, flow: str, name: str) -> None:
+    async def go(c):
+        await c.create_deployment(flow_id=await c.create_flow_from_name(flow), name=name)
+
+    server.call(go)
+
+
+def test_prune_deletes_only_the_owned_orphans(two_projects: Path, server):
+    assert run("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects).exit_code == 0
+    _make_deployment(server, "farm__harvest_flow", "adhoc")  # named without the convention
+    _make_deployment(server, "farm__sow_flow", "farm__sow")  # farm's by the convention
+    path = two_projects / "projects" / "farm" / "prefect.yaml"
+    path.write_text(yamledit.remove_deployments(path.read_text(), ["farm__harvest__summer"]))
+    # no terminal and no --yes: refused before anything
+    result = run("prefect", "deploy", "-p", "farm", "--prune", root=two_projects)
+    assert result.exit_code == 2 and "--yes" in result.stderr
+    assert SUMMER in server.deployments()
+    result = run("prefect", "deploy", "-p", "farm", "--prune", "--yes", root=two_projects)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "farm__harvest_flow/farm__harvest__summer: orphan deleted" in result.output
+    assert "farm__sow_flow/farm__sow: orphan deleted" in result.output
+    assert set(server.deployments()) == {WINTER, ORDERS, "farm__harvest_flow/adhoc"}
+    # without --prune orphans are only reported by the plan; deploy leaves them
+    _make_deployment(server, "farm__sow_flow", "farm__sow")
+    assert run("prefect", "deploy", "-p", "farm", root=two_projects).exit_code == 0
+    assert "farm__sow_flow/farm__sow" in server.deployments()
+
+
+def test_prune_asks_and_no_keeps_everything(harvest_repo: Path, server):
+    from scaffold.ops.deploy import Declined, deploy
+    from scaffold.ops.plan import selection
+    from scaffold.repo import Repo
+
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    path = harvest_repo / "projects" / "farm" / "prefect.yaml"
+    path.write_text(yamledit.remove_deployments(path.read_text(), ["farm__harvest__summer"]))
+    questions = []
+    repo = Repo.discover(harvest_repo)
+    with pytest.raises(Declined):
+        deploy(repo, selection(repo, ["farm"]), prune=True,
+               confirm=lambda q: questions.append(q) or False)
+    assert len(questions) == 1 and "farm__harvest_flow/farm__harvest__summer" in questions[0]
+    assert SUMMER in server.deployments()
+
+
+def test_a_pause_made_during_the_deploy_survives(harvest_repo: Path, server,
+                                                 monkeypatch: pytest.MonkeyPatch):
+    """Another shell pauses a deployment after the plan read the states and before its update
+    is written: the update leaves the pause state alone."""
+    from scaffold.ops import prefect_compat
+
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    set_entry(harvest_repo, "farm", "farm__harvest__summer", tags=["farm", "orchard"])
+    real = prefect_compat.apply_calls
+
+    async def pause_first(client, calls, **kwargs):
+        other_shell = run_process([CLI, "prefect", "deployment", "pause", "-d",
+                                   "farm__harvest__summer"], cwd=harvest_repo)
+        assert other_shell.returncode == 0, other_shell.stderr
+        return await real(client, calls, **kwargs)
+
+    monkeypatch.setattr(prefect_compat, "apply_calls", pause_first)
+    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "farm__harvest__summer: updated (tags)" in result.output
+    on_server = server.deployments()
+    assert on_server[SUMMER].tags == ["farm", "orchard"]
+    assert on_server[SUMMER].paused is True and on_server[WINTER].paused is False

@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from scaffold import yamledit
+from scaffold.ops.embedded import ensure_process_pool
 from tests.helpers.ops import generate, run
 
 pytestmark = pytest.mark.integration
@@ -50,3 +53,160 @@ def test_create_then_unchanged(harvest_repo: Path, server):
     assert actions(plan_json(harvest_repo, "-p", "farm")) == {
         "farm__harvest__winter": ("unchanged", []), "farm__harvest__summer": ("unchanged", [])}
     assert _state(server) == before
+
+
+def set_entry(root: Path, project: str, entry_name: str, **changes) -> None:
+    """Change keys of one prefect.yaml entry (None: remove the key), through yamledit."""
+    path = root / "projects" / project / "prefect.yaml"
+    text = path.read_text()
+    entries = yaml.safe_load(text)["deployments"]
+    entry = next(e for e in entries if e["name"] == entry_name)
+    new = {k: v for k, v in {**entry, **changes}.items() if v is not None}
+    text = yamledit.remove_deployments(text, [entry_name])
+    path.write_text(yamledit.insert_deployments(text, [new]))
+
+
+def test_update_names_the_changed_fields(harvest_repo: Path, server):
+    ensure_process_pool(server.api_url, "other-pool")
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    set_entry(harvest_repo, "farm", "farm__harvest__winter", parameters={"season": "snow"},
+              tags=["farm", "cold"], schedules=[{"cron": "0 6 * * *", "timezone": "UTC"}])
+    set_entry(harvest_repo, "farm", "farm__harvest__summer",
+              work_pool={"name": "other-pool"}, entrypoint="./flows/harvest.py:harvest_flow")
+    assert actions(plan_json(harvest_repo, "-p", "farm")) == {
+        "farm__harvest__winter": ("update", ["parameters", "schedules", "tags"]),
+        "farm__harvest__summer": ("update", ["work pool", "entrypoint"])}
+    # the deploy writes exactly that, then the plan is clean
+    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    assert result.exit_code == 0, result.stderr
+    assert "farm__harvest__winter: updated (parameters, schedules, tags), active" in result.output
+    on_server = server.deployments()
+    assert on_server[WINTER].parameters == {"season": "snow"}
+    assert on_server[SUMMER].work_pool_name == "other-pool"
+    assert list(actions(plan_json(harvest_repo, "-p", "farm")).values()) == [("unchanged", [])] * 2
+
+
+def test_before_and_after_on_a_terminal(harvest_repo: Path, server):
+    from io import StringIO
+
+    from scaffold.ops.plan import compute, print_plan, selection
+    from scaffold.repo import Repo
+
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    set_entry(harvest_repo, "farm", "farm__harvest__winter", parameters={"season": "snow"})
+    from scaffold.ops.api import resolve_api
+
+    repo = Repo.discover(harvest_repo)
+    plan = compute(repo, selection(repo, ["farm"]), resolve_api())
+    piped, tty = StringIO(), StringIO()
+    print_plan(plan, piped, tty=False)
+    print_plan(plan, tty, tty=True)
+    assert "->" not in piped.getvalue()
+    assert 'parameters: {"season": "winter"} -> {"season": "snow"}' in tty.getvalue()
+
+
+def test_hand_edit_on_the_server_is_an_update_back_and_the_pause_stays(harvest_repo: Path,
+                                                                       server):
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+
+    async def edit(c):  # what the dashboard's edit form does
+        from prefect.client.schemas.actions import DeploymentUpdate
+
+        d = await c.read_deployment_by_name(WINTER)
+        await c.update_deployment(d.id, DeploymentUpdate(parameters={"season": "hacked"},
+                                                         tags=["x"]))
+        await c.pause_deployment(d.id)
+
+    server.call(edit)
+    data = plan_json(harvest_repo, "-p", "farm")
+    assert actions(data)["farm__harvest__winter"] == ("update", ["parameters", "tags"])
+    assert [d["paused"] for d in data["deployments"]] == [True, False]
+    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    assert result.exit_code == 0, result.stderr
+    assert "farm__harvest__winter: updated (parameters, tags), paused (kept)" in result.output
+    assert "farm__harvest__summer: unchanged, active" in result.output
+    winter = server.deployments()[WINTER]
+    assert winter.parameters == {"season": "winter"} and winter.tags == ["farm"]
+    assert winter.paused is True
+
+
+def make_deployment(server, flow: str, name: str) -> None:
+    """A deployment made on the server directly (by hand, by another tool)."""
+    async def go(c):
+        flow_id = await c.create_flow_from_name(flow)
+        await c.create_deployment(flow_id=flow_id, name=name)
+
+    server.call(go)
+
+
+def test_orphans_are_only_what_a_selected_project_owns(harvest_repo: Path, server):
+    generate(harvest_repo, "dw", "load", "table=orders")
+    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=harvest_repo)
+    assert result.exit_code == 0, result.stderr
+    make_deployment(server, "farm__harvest_flow", "adhoc")  # not named by the conventions
+    make_deployment(server, "farm__harvest_flow", "dw__harvest__x")  # another project's name
+    make_deployment(server, "farm__sow_flow", "farm__sow")  # owned: flow and name are farm's
+    set_entry(harvest_repo, "farm", "farm__harvest__summer", name="farm__harvest__autumn")
+    data = plan_json(harvest_repo, "-p", "farm")
+    assert actions(data) == {"farm__harvest__winter": ("unchanged", []),
+                             "farm__harvest__autumn": ("create", []),
+                             "farm__harvest__summer": ("orphan", []),
+                             "farm__sow": ("orphan", [])}
+    # -d alone selects no project: no orphans
+    assert actions(plan_json(harvest_repo, "-d", "farm__harvest__winter")) == {
+        "farm__harvest__winter": ("unchanged", [])}
+    # a dw plan does not see farm's
+    assert list(actions(plan_json(harvest_repo, "-p", "dw")).values()) == [("unchanged", [])]
+
+
+def test_exit_code(harvest_repo: Path, server):
+    result = run("prefect", "plan", "-p", "farm", "--exit-code", root=harvest_repo)
+    assert result.exit_code == 1, result.output + result.stderr
+    assert "2 to create" in result.output
+    assert run("prefect", "plan", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    result = run("prefect", "plan", "-p", "farm", "--exit-code", root=harvest_repo)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "0 to create, 0 to update, 2 unchanged, 0 orphaned" in result.output
+
+
+def test_usage_errors_and_server_down(harvest_repo: Path, server, monkeypatch):
+    result = run("prefect", "plan", root=harvest_repo)
+    assert result.exit_code == 2 and "-p PROJECT" in result.stderr
+    result = run("prefect", "plan", "-p", "farmm", root=harvest_repo)
+    assert result.exit_code == 2 and "'farm'" in result.stderr
+    result = run("prefect", "plan", "-p", "farm", "--bogus", root=harvest_repo)
+    assert result.exit_code == 2
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    result = run("prefect", "plan", "-p", "farm", root=harvest_repo)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "not reachable" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_invalid_deployments_are_listed_and_nothing_is_written(harvest_repo: Path, server):
+    set_entry(harvest_repo, "farm", "farm__harvest__winter",
+              parameters={"season": "winter", "colour": "red"},
+              schedules=[{"cron": "61 * * * *"}])
+    set_entry(harvest_repo, "farm", "farm__harvest__summer",
+              work_pool={"name": "no-such-pool"},
+              tags=["{{ prefect.variables.no_such_variable }}"])
+    result = run("prefect", "plan", "-p", "farm", root=harvest_repo)
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("invalid:")]
+    assert any("farm__harvest__winter: parameters: unknown parameter 'colour'" in line
+               for line in lines), lines
+    assert any("farm__harvest__winter: schedules[1]" in line for line in lines), lines
+    assert any("farm__harvest__summer: work_pool: work pool 'no-such-pool' does not exist"
+               in line for line in lines), lines
+    assert any("farm__harvest__summer: tags:" in line and "no_such_variable" in line
+               for line in lines), lines
+    assert server.deployments() == {}
