@@ -157,7 +157,7 @@ async def compute_async(repo: Repo, sel: Selection, target: api.ApiTarget,
 
 async def _compute(repo: Repo, sel: Selection, target: api.ApiTarget, pause: bool,
                    client: Any) -> Plan:
-    plan = Plan(target.url, [])
+    plan = Plan(target.shown, [])
     server = await read_server_deployments(client, [d.name for d in sel.deployments])
     owned = await _owned_server_deployments(client, sel)
     by_full = {s.full_name: s for s in [*server, *owned]}
