@@ -203,6 +203,10 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the synthetic repository")
     args = ap.parse_args()
 
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+        # every process would compile the package from source (~0.2-0.5 s a start): not
+        # what a user's installed package does
+        print("note: PYTHONDONTWRITEBYTECODE unset for the measured processes")
     tmp = Path(tempfile.mkdtemp(prefix="bench-lint-"))
     root = tmp / "repo"
     try:

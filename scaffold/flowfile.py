@@ -57,7 +57,7 @@ class Pos(NamedTuple):
     col: int  # 1-based, in characters
 
 
-@dataclass(slots=True)
+@dataclass
 class FileError:
     """Why a file could not be summarized."""
 
@@ -74,7 +74,7 @@ class SignatureError(ValueError):
 # -- signatures -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Param:
     """One parameter of a function, as written."""
 
@@ -89,7 +89,7 @@ class Param:
         return self.default is None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Signature:
     params: tuple[Param, ...] = ()
     var_args: bool = False  # takes *args
@@ -114,7 +114,7 @@ class Signature:
 # -- the summary ------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass
 class FlowFunc:
     """A function decorated with ``@flow`` (any spelling: ``flow``, ``flow(...)``,
     ``prefect.flow(...)``, an imported alias)."""
@@ -146,7 +146,7 @@ class FlowFunc:
         return self.flow_name
 
 
-@dataclass(slots=True)
+@dataclass
 class FlowSummary:
     """``projects/<project>/flows/<flow>.py``: what the checks need, small and picklable."""
 

@@ -1,7 +1,10 @@
 """The linter's data: findings, per-file summaries, the repository index and the Rule base class.
 
 Summaries are small and picklable: they are what the cache stores and what the cross-file rules
-read, so a file is parsed once and never again while its content does not change.
+read, so a file is parsed once and never again while its content does not change. They are
+dataclasses without ``slots``: a slotted dataclass unpickles through a Python-level
+``__setstate__`` (measured: 0.4 s for the 16,000 objects of the 2,000-file bench, where a
+plain one unpickles in C).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # -- fixes: what a finding's autofix will do, read by the rule's fix_python / fix_yaml -------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RenameFunction:
     """Rename the module-level function ``old`` to ``new`` (and its uses)."""
 
@@ -37,7 +40,7 @@ class RenameFunction:
     new: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SetFlowName:
     """Make decorator ``deco_index`` of the module-level ``function`` read ``name=value``."""
 
@@ -46,7 +49,7 @@ class SetFlowName:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReplaceYamlValue:
     """Set ``key`` of deployment ``index`` (0-based) in a prefect.yaml to ``value``."""
 
@@ -58,7 +61,7 @@ class ReplaceYamlValue:
     requires: tuple[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RemoveNoqa:
     """Remove ``codes`` from the ``# noqa`` comment on ``line`` (all of it when ``codes`` is
     None, or when no code would be left)."""
@@ -150,7 +153,7 @@ def _json_key(key: Any) -> Any:
     return value_shape(key, 5)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ParamValue:
     """One key of a deployment's ``parameters``, as the loader reads it (aliases, merges)."""
 
@@ -160,7 +163,7 @@ class ParamValue:
     via: str = ""  # "": written in the entry; "alias" / "merge": how the entry gets it
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ScheduleItem:
     """One item of a deployment's ``schedules`` (or of the legacy ``schedule`` key)."""
 
@@ -174,7 +177,7 @@ class ScheduleItem:
         return next((pos for name, pos in self.marks if name == key), self.pos)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DuplicateKey:
     """A key written twice in one YAML mapping (the loader keeps the last value, silently)."""
 
@@ -183,7 +186,7 @@ class DuplicateKey:
     first_line: int
 
 
-@dataclass(slots=True)
+@dataclass
 class DeploymentSummary:
     index: int
     pos: Pos  # the item
@@ -202,7 +205,7 @@ class DeploymentSummary:
     legacy_schedule_pos: Pos | None = None  # a non-empty legacy `schedule` key
 
 
-@dataclass(slots=True)
+@dataclass
 class ConfigSummary:
     """``projects/<project>/prefect.yaml``."""
 
@@ -224,7 +227,7 @@ class ConfigSummary:
 # -- the repository ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass
 class ProjectInfo:
     name: str
     path: str  # projects/<name>
