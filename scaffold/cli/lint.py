@@ -141,7 +141,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     stale: list = []
     if known is not None:
         comparison = baseline_mod.compare(
-            findings, known, lambda code, path: code in codes and linter._selected(path))
+            findings, known, lambda code, path: code in codes and linter.selected(path))
         findings, stale = comparison.new, comparison.stale
     if outcome is not None:
         for finding, why in outcome.manual:

@@ -252,7 +252,7 @@ class Linter:
             for target in targets:
                 present.setdefault(target.project, set()).add(target.path)
             cache.save(present, run_key.digest(), findings)
-        kept = [f for f in findings if f.code in self.codes and self._selected(f.path)]
+        kept = [f for f in findings if f.code in self.codes and self.selected(f.path)]
         return LintResult(kept, len(targets), len(infos), sources, parsed=parsed,
                           skipped=self.skipped)
 
@@ -309,7 +309,8 @@ class Linter:
         kept.sort(key=lambda f: (f.path, f.line, f.col, f.code))
         return kept, len(todo)
 
-    def _selected(self, path: str) -> bool:
+    def selected(self, path: str) -> bool:
+        """Whether a finding at ``path`` is reported (PATH arguments, --changed-since)."""
         if self.changed is not None and path not in self.changed:
             return False
         if self.paths is None:
