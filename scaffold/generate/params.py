@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from scaffold import naming
+from scaffold.annotations import TEMPLATE, is_template
 from scaffold.errors import UsageError
 
 TYPES = ("str", "int", "float", "bool", "json")
 _INT = re.compile(r"-?(0|[1-9][0-9]*)\Z")
 _FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+([eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)\Z")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-# A value that holds a Prefect template: resolved by `prefect deploy` (blocks, variables and
-# environment variables), see prefect.deployments.steps.core / prefect.cli.deploy.
-TEMPLATE = re.compile(r"\{\{\s*(?P<ref>[^{}]*?)\s*\}\}")
 # Arguments Prefect reserves on flows and tasks (prefect.flows.Flow / prefect.tasks.Task raise
 # ReservedArgumentError for them); the generated flow and task both take every parameter.
 PREFECT_RESERVED = ("wait_for", "return_state")
@@ -79,7 +77,7 @@ def convert(raw: str, value: str, type_: str | None) -> Any:
         except RecursionError:
             raise _fail(raw, f"JSON nested deeper than {MAX_DEPTH} levels") from None
         except ValueError as err:
-            if type_ is None and TEMPLATE.search(value):
+            if type_ is None and is_template(value):
                 return value  # {{ prefect.variables.x }}: a template, text for Prefect to fill
             raise _fail(raw, f"not valid JSON ({err.args[0].split(':')[0]}); "
                              "fix it, or pass it as text with KEY:str=VALUE") from None
@@ -107,16 +105,13 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def is_template(value: Any) -> bool:
-    return isinstance(value, str) and TEMPLATE.search(value) is not None
-
-
 def secret_warning(p: Param) -> str | None:
     """A warning when ``p`` makes Prefect put a secret on the server in clear text."""
     if not isinstance(p.value, str):
         return None
+    # a template is resolved by `prefect deploy` (blocks, variables, environment variables)
     for match in TEMPLATE.finditer(p.value):
-        ref = match.group("ref")
+        ref = match.group(0)[2:-2].strip()
         if ref.startswith(("$", "prefect.blocks.secret.")):
             return (f"--param {show(p.raw)}: Prefect resolves {{{{ {ref} }}}} when deploying and "
                     "stores the value on the server in clear text; for a secret, load a Secret "

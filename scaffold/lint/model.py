@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from scaffold import naming
+from scaffold.annotations import (  # noqa: F401 - value shapes of a summary, re-exported
+    MAX_SHAPE_ITEMS,
+    YamlList,
+    YamlMapping,
+    value_shape,
+)
 from scaffold.flowfile import (  # noqa: F401 - the flow-file side of the model, re-exported
     FileError,
     FlowFunc,
@@ -98,59 +104,8 @@ class NotScalar(NamedTuple):
 # -- prefect.yaml -----------------------------------------------------------------------------
 
 
-class YamlMapping(NamedTuple):
-    """A YAML mapping value in a summary (see ``value_shape``); ``truncated`` when cut."""
-
-    items: tuple[tuple[Any, Any], ...]
-    truncated: bool = False
-
-
-class YamlList(NamedTuple):
-    """A YAML list value in a summary (see ``value_shape``); ``truncated`` when cut."""
-
-    items: tuple[Any, ...]
-    truncated: bool = False
-
-
-MAX_SHAPE_ITEMS = 100  # elements of one list or mapping a summary keeps
-
-
-def value_shape(value: Any, depth: int = 0) -> Any:
-    """A loaded YAML value as a summary keeps it: small, picklable, as it reaches Prefect.
-
-    Scalars stay as they are (dates become their ISO text: Prefect sends parameters as JSON);
-    lists become ``YamlList``, mappings ``YamlMapping`` with text keys (JSON object keys), both
-    cut at ``MAX_SHAPE_ITEMS`` elements and 5 levels.
-    """
-    import datetime
-    from itertools import islice
-
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, dict):
-        if depth >= 5:
-            return YamlMapping((), True)
-        items = list(islice(value.items(), MAX_SHAPE_ITEMS + 1))  # never a copy of it all
-        return YamlMapping(tuple((_json_key(k), value_shape(v, depth + 1))
-                                 for k, v in items[:MAX_SHAPE_ITEMS]),
-                           len(items) > MAX_SHAPE_ITEMS)
-    if isinstance(value, list | tuple | set | frozenset):
-        if depth >= 5:
-            return YamlList((), True)
-        items = list(islice(value, MAX_SHAPE_ITEMS + 1))
-        return YamlList(tuple(value_shape(v, depth + 1) for v in items[:MAX_SHAPE_ITEMS]),
-                        len(items) > MAX_SHAPE_ITEMS)
-    return value
-
-
-def _json_key(key: Any) -> Any:
-    if key is None:
-        return "null"
-    if isinstance(key, bool):
-        return str(key).lower()
-    if isinstance(key, int | float):
-        return str(key)
-    return value_shape(key, 5)
+# The value shapes live with the annotation checks that read them (one definition, shared with
+# the generator): scaffold.annotations.
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scaffold import schedules
+from scaffold.annotations import is_template
 from scaffold.lint.model import ConfigSummary, Example, Finding, Rule
-from scaffold.lint.rules._annotations import is_template
 from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_items
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scaffold.annotations import compile_annotation, describe, fits
 from scaffold.lint.model import Example, Finding, Index, Rule
-from scaffold.lint.rules._annotations import compile_annotation, describe, fits
 from scaffold.lint.rules._common import flow_file
 from scaffold.lint.rules._deployments import config_with, entry_function, label
 

@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
+from scaffold.annotations import compile_annotation, describe, fits, is_template
 from scaffold.lint.model import YamlList, YamlMapping, value_shape
-from scaffold.lint.rules._annotations import compile_annotation, describe, fits, is_template
 
 
 def ok(annotation: str, value: object) -> bool:

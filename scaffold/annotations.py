@@ -1,4 +1,7 @@
-"""Does a prefect.yaml value fit a flow parameter's annotation? (PD013)
+"""Does a deployment parameter value fit a flow parameter's annotation?
+
+One check, shared by the linter (PD013, on prefect.yaml values) and the generator (`cli
+new-deployment --param`, on command-line values). Base layer: stdlib only.
 
 Prefect validates a run's parameters with pydantic, in its lax mode: ``"3"`` is accepted for an
 ``int`` and ``1`` for a ``bool``, but ``"three"`` for an ``int`` or ``3`` for a ``str`` fail,
@@ -8,8 +11,9 @@ when the run starts. Only the types whose rules are plain are checked here (``in
 accepts every value, so a finding is always a real error. Annotations are read from their
 source text with the stdlib ``ast``: nothing is imported.
 
-Values are what the YAML loader built, as the summary keeps them (``model.value_shape``: lists
-as ``YamlList``, mappings as ``YamlMapping``, dates as their ISO text: Prefect sends JSON).
+Values are shapes (``value_shape``: lists as ``YamlList``, mappings as ``YamlMapping``, dates as
+their ISO text: Prefect sends JSON); the linter's summaries keep them so, the generator shapes a
+command-line value with ``value_shape`` before ``fits``.
 A string holding a ``{{ ... }}`` template is resolved by Prefect at deploy time: never checked.
 """
 
@@ -20,9 +24,63 @@ import functools
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-from scaffold.lint.model import YamlList, YamlMapping
+
+class YamlMapping(NamedTuple):
+    """A YAML mapping value in a summary (see ``value_shape``); ``truncated`` when cut."""
+
+    items: tuple[tuple[Any, Any], ...]
+    truncated: bool = False
+
+
+class YamlList(NamedTuple):
+    """A YAML list value in a summary (see ``value_shape``); ``truncated`` when cut."""
+
+    items: tuple[Any, ...]
+    truncated: bool = False
+
+
+MAX_SHAPE_ITEMS = 100  # elements of one list or mapping a summary keeps
+
+
+def value_shape(value: Any, depth: int = 0) -> Any:
+    """A loaded YAML value as a summary keeps it: small, picklable, as it reaches Prefect.
+
+    Scalars stay as they are (dates become their ISO text: Prefect sends parameters as JSON);
+    lists become ``YamlList``, mappings ``YamlMapping`` with text keys (JSON object keys), both
+    cut at ``MAX_SHAPE_ITEMS`` elements and 5 levels.
+    """
+    import datetime
+    from itertools import islice
+
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        if depth >= 5:
+            return YamlMapping((), True)
+        items = list(islice(value.items(), MAX_SHAPE_ITEMS + 1))  # never a copy of it all
+        return YamlMapping(tuple((_json_key(k), value_shape(v, depth + 1))
+                                 for k, v in items[:MAX_SHAPE_ITEMS]),
+                           len(items) > MAX_SHAPE_ITEMS)
+    if isinstance(value, list | tuple | set | frozenset):
+        if depth >= 5:
+            return YamlList((), True)
+        items = list(islice(value, MAX_SHAPE_ITEMS + 1))
+        return YamlList(tuple(value_shape(v, depth + 1) for v in items[:MAX_SHAPE_ITEMS]),
+                        len(items) > MAX_SHAPE_ITEMS)
+    return value
+
+
+def _json_key(key: Any) -> Any:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return str(key).lower()
+    if isinstance(key, int | float):
+        return str(key)
+    return value_shape(key, 5)
+
 
 TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
