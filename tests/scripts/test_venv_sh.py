@@ -65,7 +65,8 @@ def pip_targets(calls: list[str]) -> list[str]:
 def test_default_is_everything_once(checkout: Path) -> None:
     calls, out = source(checkout)
     assert pip_targets(calls) == [".[all,dev]"]
-    assert "--no-compile" in calls[1] and "-e" in calls[1].split()
+    # no --no-compile: with PYTHONDONTWRITEBYTECODE set nothing would write the .pyc later
+    assert "--no-compile" not in calls[1] and "-e" in calls[1].split()
     path, leftover = out.splitlines()
     assert path.startswith(str(checkout.parent / "venv" / "bin") + ":")
     assert leftover == "unset"  # its helper variables do not leak into the caller
