@@ -66,11 +66,37 @@ class NamingError(UsageError):
         self.message = msg
 
 
+# Letters of other scripts that look like Latin ones (Unicode's confusables, the common ones):
+# a name typed with one of them is the Latin name, not a different one with a letter missing.
+_LOOKALIKES = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+    "Т": "T", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
+    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "ι": "i", "κ": "k", "τ": "t", "υ": "u", "χ": "x",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    "‐": "-", "‑": "-", "–": "-", "—": "-", "−": "-", "＿": "_",
+})
+
+
+def skeleton(value: str) -> str:
+    """``value`` with look-alike letters made Latin, compatibility forms folded, case folded:
+    two names with the same skeleton read the same to a person."""
+    return unicodedata.normalize("NFKC", value).translate(_LOOKALIKES).casefold()
+
+
 def suggest(value: str) -> str:
-    """A best-effort valid name close to ``value`` (may be empty)."""
+    """A best-effort valid name close to ``value`` (may be empty).
+
+    A path suggests its last part (``projects/billing`` -> ``billing``), a look-alike
+    letter of another script its Latin twin (Cyrillic ``fаrm`` -> ``farm``, not ``frm``).
+    """
     if not isinstance(value, str):
         return ""
-    text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    parts = [p for p in re.split(r"[/\\]", value) if p not in ("", ".", "..")]
+    value = parts[-1] if parts else value
+    text = unicodedata.normalize("NFKD", value.translate(_LOOKALIKES)).encode("ascii", "ignore").decode()
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
     text = re.sub(r"[^a-z0-9]+", "_", text)
     text = re.sub(r"_+", "_", text).strip("_")

@@ -8,6 +8,7 @@ value. Nothing here writes.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,14 +109,58 @@ def config_of(doc: prefect_yaml.PrefectYaml, project: str) -> ProjectConfig:
     return ProjectConfig(project, Path(str(doc.path)), doc.data, deployments, doc)
 
 
-class Repo:
-    """A monorepo: ``<root>/projects/<PROJECT>/{prefect.yaml,flows/<FLOW>.py}``."""
+@dataclass(frozen=True)
+class ServerName:
+    """A deployment known to the server: ``FLOW/NAME`` as ``prefect deployment ls`` prints it."""
 
-    def __init__(self, root: str | os.PathLike, projects_dir: str = DEFAULT_PROJECTS_DIR):
+    flow: str
+    name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow}/{self.name}"
+
+
+@dataclass
+class Selection:
+    """What ``-p``/``-d`` select: entries of prefect.yaml files, in the order given without
+    duplicates, and ``-d`` names found only among the server's deployments."""
+
+    deployments: list[Deployment]
+    server_only: list[ServerName] = field(default_factory=list)
+    unknown: list[tuple[str, str]] = field(default_factory=list)  # (name, message), strict=False
+
+
+def expected_flow_name(dep: Deployment) -> str | None:
+    """The ``@flow`` name the conventions give an entry (None without a usable entrypoint)."""
+    flow = naming.flow_of_entrypoint(dep.entrypoint) if isinstance(dep.entrypoint, str) else None
+    return naming.flow_name(dep.project, flow) if flow else None
+
+
+def _print_warning(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr, flush=True)  # seen before what follows
+
+
+class Repo:
+    """A monorepo: ``<root>/projects/<PROJECT>/{prefect.yaml,flows/<FLOW>.py}``.
+
+    Projects are read lazily and one by one: a broken prefect.yaml or a symlink loop under
+    ``projects/`` is reported once (``warnings``, and ``on_warning``, by default a line on
+    stderr) and skipped by everything that reads all projects; naming that project itself
+    (``-p A``, ``config("A")``) is refused with the file and line.
+    """
+
+    def __init__(self, root: str | os.PathLike, projects_dir: str = DEFAULT_PROJECTS_DIR,
+                 on_warning: Callable[[str], None] | None = _print_warning):
         self.root = Path(root)
         self.projects_dir = self.root / projects_dir
+        self.on_warning = on_warning
+        self.warnings: list[str] = []
         self._configs: dict[str, ProjectConfig] = {}
-        # entries of projects/ that projects() could not read (name, reason): symlink loops
+        self._errors: dict[str, UsageError] = {}
+        # entries of projects/ that the last projects() could not read (name, reason): loops
         self.skipped: list[tuple[str, str]] = []
 
     @classmethod
@@ -123,26 +168,48 @@ class Repo:
                  projects_dir: str = DEFAULT_PROJECTS_DIR) -> Repo:
         return cls(find_root(root, projects_dir=projects_dir), projects_dir)
 
+    def warn(self, message: str) -> None:
+        """Report a problem once per repository model (a broken project, a symlink loop)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+            if self.on_warning is not None:
+                self.on_warning(message)
+
     # -- layout ---------------------------------------------------------------------------------
 
     def projects(self) -> list[str]:
-        """Project folders (hidden and ``_``-prefixed folders are skipped), sorted."""
+        """Project folders (hidden and ``_``-prefixed folders are skipped), sorted.
+
+        An entry that cannot be followed (a symlink loop ``loop1 -> loop2 -> loop1``, a link
+        the user may not read) is skipped and reported once: it must not stop commands on
+        the other projects.
+        """
         try:
             entries = os.scandir(self.projects_dir)
         except FileNotFoundError:
             raise UsageError(f"no projects folder at {self.projects_dir}; create it or pass --root") from None
+        except OSError as err:
+            raise UsageError(f"cannot read {self.projects_dir}: {err.strerror}") from None
+        found = []
         self.skipped = []
-        names = []
         with entries:
-            for e in entries:
-                if e.name.startswith((".", "_")):
+            for entry in entries:
+                if entry.name.startswith((".", "_")):
                     continue
                 try:
-                    if e.is_dir():
-                        names.append(e.name)
-                except OSError as err:  # a symlink loop: skipped, the others still count
-                    self.skipped.append((e.name, err.strerror or str(err)))
-        return sorted(names)
+                    if entry.is_dir():
+                        found.append(entry.name)
+                except OSError as err:
+                    self.skipped.append((entry.name, err.strerror or str(err)))
+                    self.warn(f"{self._rel(entry.path)}: {err.strerror}; skipped (fix or remove "
+                              "the link)")
+        return sorted(found)
+
+    def _rel(self, path: str | os.PathLike) -> str:
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
 
     def project_dir(self, project: str) -> Path:
         return self.projects_dir / project
@@ -162,84 +229,262 @@ class Repo:
             with os.scandir(self.flows_dir(project)) as entries:
                 return sorted(e.name[:-3] for e in entries
                               if e.name.endswith(".py") and not e.name.startswith("_") and e.is_file())
-        except (FileNotFoundError, NotADirectoryError):
+        except OSError:  # missing, not a folder, a symlink loop: no flows
             return []
 
+    def require_inside(self, path: str | os.PathLike) -> None:
+        """Refuse a path that resolves outside the repository (a symlink to elsewhere): what
+        the linter will not check, the generator must not write through."""
+        path = Path(path)
+        try:
+            real = Path(os.path.realpath(path, strict=False))
+        except OSError as err:
+            raise UsageError(f"{self._rel(path)}: {err.strerror}") from None
+        root = Path(os.path.realpath(self.root))
+        if real != root and root not in real.parents:
+            raise UsageError(f"{self._rel(path)} is a symbolic link to {real}, outside the "
+                             f"repository {root}; replace the link with the folder or file itself")
+
     def require_project(self, project: str) -> Path:
-        naming.validate_project(project)
+        """The folder of an existing project, for the generator: refused when it (or its
+        prefect.yaml or flows/) resolves outside the repository."""
+        naming.validate_project(project)  # a path or a look-alike: naming's hint names it
         folder = self.project_dir(project)
-        if not folder.is_dir():
+        try:
+            is_dir = folder.is_dir()
+        except OSError as err:
+            raise UsageError(f"{self._rel(folder)}: {err.strerror}") from None
+        if not is_dir:
             known = self.projects()
             raise UsageError(f"unknown project {project!r}{did_you_mean(project, known)}; "
                              f"create it with: cli new-project {project}")
+        for path in (folder, self.config_path(project), self.flows_dir(project)):
+            if path.is_symlink() or path == folder:
+                self.require_inside(path)
         return folder
 
     # -- prefect.yaml ---------------------------------------------------------------------------
 
     def config(self, project: str) -> ProjectConfig:
-        """The parsed prefect.yaml of a project (cached); an empty one when the file is missing."""
-        if project not in self._configs:
-            path = self.config_path(project)
-            text = read_text(path) if path.exists() else ""
-            self._configs[project] = parse_config(text, project, path)
-        return self._configs[project]
+        """The parsed prefect.yaml of a project (cached); an empty one when the file is missing.
+
+        A broken file raises its ConfigError (file and line), every time it is asked for.
+        """
+        return self._config(project, None)
+
+    def _config(self, project: str, text: str | None) -> ProjectConfig:
+        if project in self._configs:
+            return self._configs[project]
+        if project in self._errors:
+            raise self._errors[project]
+        path = self.config_path(project)
+        try:
+            if text is None:
+                text = read_text(path) if path.exists() else ""
+            config = parse_config(text, project, path)
+        except UsageError as err:
+            self._errors[project] = err
+            raise
+        self._configs[project] = config
+        return config
+
+    def readable_config(self, project: str, text: str | None = None) -> ProjectConfig | None:
+        """``config(project)``, or None (reported once) when its prefect.yaml is broken."""
+        try:
+            return self._config(project, text)
+        except UsageError as err:
+            self.warn(f"{err}; the deployments of project {project!r} are skipped")
+            return None
+
+    def broken(self) -> dict[str, UsageError]:
+        """Projects whose prefect.yaml could not be read so far, with why."""
+        return dict(self._errors)
 
     def deployments(self, projects: list[str] | None = None) -> list[Deployment]:
+        """Entries of these projects (a broken one raises); of every project when None (a
+        broken one is reported once and skipped)."""
         out: list[Deployment] = []
-        for project in projects if projects is not None else self.projects():
-            out.extend(self.config(project).deployments)
+        if projects is not None:
+            for project in projects:
+                out.extend(self.config(project).deployments)
+            return out
+        for project in self.projects():
+            config = self.readable_config(project)
+            if config is not None:
+                out.extend(config.deployments)
         return out
 
-    def deployment_index(self) -> dict[str, Deployment]:
-        """Every deployment of the repository by name (first one wins on duplicates)."""
+    def deployment_index(self, names: Iterable[str] | None = None) -> dict[str, Deployment]:
+        """Every deployment of the repository by name (first one wins on duplicates).
+
+        With ``names``, only files whose text holds one of them are parsed: on a repository
+        of hundreds of projects a lookup of a few names parses one or two files.
+        """
+        wanted = None if names is None else [n for n in names if n]
         index: dict[str, Deployment] = {}
-        for dep in self.deployments():
-            if isinstance(dep.name, str):
-                index.setdefault(dep.name, dep)
+        for project in self.projects():
+            text = None
+            if wanted is not None and project not in self._configs:
+                if project in self._errors:
+                    continue
+                path = self.config_path(project)
+                try:
+                    text = read_text(path) if path.exists() else ""
+                except UsageError as err:
+                    self._errors[project] = err
+                    self.warn(f"{err}; the deployments of project {project!r} are skipped")
+                    continue
+                if not any(name in text for name in wanted):
+                    continue
+            config = self.readable_config(project, text)
+            if config is None:
+                continue
+            for dep in config.deployments:
+                if isinstance(dep.name, str):
+                    index.setdefault(dep.name, dep)
         return index
 
-    def resolve(self, projects: tuple[str, ...] | list[str] = (),
-                deployments: tuple[str, ...] | list[str] = ()) -> list[Deployment]:
-        """Deployments selected by ``-p PROJECT`` and ``-d DEPLOYMENT`` (each repeatable, mixable).
+    # -- selection ------------------------------------------------------------------------------
 
-        Unknown names raise one UsageError naming all of them, with near matches; the order
-        is the order given, without duplicates.
+    def select(self, projects: Iterable[str] = (), deployments: Iterable[str] = (),
+               server: Iterable[ServerName | tuple[str, str]] = (), strict: bool = True,
+               suggest: bool = True) -> Selection:
+        """The one selection of ``-p PROJECT`` and ``-d DEPLOYMENT`` (each repeatable, mixable).
+
+        ``-d`` takes a deployment name, or ``FLOW/NAME`` as the server shows it (FLOW must be
+        the entry's conventional flow). ``server`` adds the deployments the server knows as
+        candidates: a ``-d`` name that is in no prefect.yaml but on the server is selected as
+        ``server_only``, and near matches are proposed among all names, so a suggestion never
+        stands in for a deployment that exists. Unknown names raise one UsageError naming all
+        of them; with ``strict=False`` unknown ``-d`` names are returned in ``unknown`` (name,
+        message) for the caller to look up elsewhere, and ``suggest=False`` leaves near
+        matches out of the messages. A broken prefect.yaml stops only a selection that names
+        its project.
         """
+        projects, deployments = list(projects), list(deployments)
+        remote = [s if isinstance(s, ServerName) else ServerName(*s) for s in server]
         known_projects = self.projects()
         errors: list[str] = []
         for project in projects:
             if project not in known_projects:
                 errors.append(f"unknown project {project!r}{did_you_mean(project, known_projects)}")
-        index = self.deployment_index()
-        for name in deployments:
-            if name not in index:
-                errors.append(f"unknown deployment {name!r}{did_you_mean(name, list(index))}")
-        if errors:
-            raise unknown_names(errors)
         chosen: dict[tuple[str, Any], Deployment] = {}
         for project in projects:
-            for dep in self.config(project).deployments:
-                chosen.setdefault((dep.project, dep.name), dep)
-        for name in deployments:
-            dep = index[name]
-            chosen.setdefault((dep.project, dep.name), dep)
-        return list(chosen.values())
+            if project in known_projects:
+                for dep in self.config(project).deployments:  # broken: its file and line
+                    chosen.setdefault((dep.project, dep.name), dep)
+        if not deployments:
+            if errors:
+                raise unknown_names(errors)
+            return Selection(list(chosen.values()))
+        index = self.deployment_index([name.rpartition("/")[2] for name in deployments])
+        remote_full = {s.full_name: s for s in remote}
+        remote_by_name: dict[str, list[ServerName]] = {}
+        for s in remote:
+            remote_by_name.setdefault(s.name, []).append(s)
+        server_only: dict[str, ServerName] = {}
+        unknown: list[str] = []
+        missing: list[tuple[str, str]] = []
+        for attempt in (1, 2):
+            for name in deployments if attempt == 1 else unknown:
+                flow, _, bare = name.rpartition("/")
+                dep = index.get(bare) if bare else None
+                on_server = remote_by_name.get(name, []) if not flow else []
+                if dep is not None and (not flow or expected_flow_name(dep) == flow):
+                    chosen.setdefault((dep.project, dep.name), dep)
+                elif name in remote_full:
+                    server_only.setdefault(name, remote_full[name])
+                elif len(on_server) == 1:
+                    server_only.setdefault(on_server[0].full_name, on_server[0])
+                elif on_server:
+                    names = ", ".join(sorted(s.full_name for s in on_server))
+                    missing.append((name, (f"deployment {name!r} is ambiguous on the server "
+                                          f"({names}); name it as FLOW/NAME")))
+                elif dep is not None:
+                    missing.append((name, (f"unknown deployment {name!r} (prefect.yaml's {bare!r} "
+                                          f"is {expected_flow_name(dep)}/{bare} on the server)")))
+                elif attempt == 1:
+                    unknown.append(name)
+                else:
+                    hint = self._suggest(name, index, remote) if suggest else ""
+                    missing.append((name, f"unknown deployment {name!r}{hint}"))
+            if not unknown:
+                break
+            # the names were not in the files that mention them in plain text (an escaped or
+            # quoted name): look at every file, which the suggestions need anyway
+            index = self.deployment_index()
+        if strict or errors:  # unknown projects raise at once, with the unknown names
+            errors += [message for _, message in missing]
+            missing = []
+        if errors:
+            raise unknown_names(errors, {self._rel(e.path) if e.path else p: e
+                                         for p, e in self.broken().items()})
+        return Selection(list(chosen.values()), list(server_only.values()), missing)
+
+    @staticmethod
+    def _suggest(name: str, index: dict[str, Deployment], remote: list[ServerName]) -> str:
+        """Near matches among every known name (files and server); ``FLOW/NAME`` is matched
+        by its NAME, the name a user then passes to -d."""
+        return did_you_mean(name.rpartition("/")[2], list(index) + [s.name for s in remote])
+
+    def resolve(self, projects: Iterable[str] = (), deployments: Iterable[str] = ()) -> list[Deployment]:
+        """The entries ``-p``/``-d`` select, from prefect.yaml files only (see ``select``)."""
+        return self.select(projects, deployments).deployments
 
 
-def unknown_names(errors: list[str]) -> UsageError:
-    """One error for all unknown ``-p``/``-d`` names, saying where the names are (offline)."""
+def _path_project(value: str) -> str | None:
+    """``projects/billing``, ``./projects/billing/`` -> ``billing``: a project named by its path."""
+    parts = [p for p in value.replace(os.sep, "/").split("/") if p not in ("", ".")]
+    return parts[-1] if parts else None
+
+
+def unknown_names(errors: list[str], broken: dict[str, UsageError] | None = None) -> UsageError:
+    """One error for all unknown ``-p``/``-d`` names, saying where the names are (offline)
+    and which prefect.yaml files could not be read (their names are not known)."""
     where = []
     if any(e.startswith("unknown project") for e in errors):
         where.append("projects are the folders of projects/")
     if any(e.startswith("unknown deployment") for e in errors):
         where.append("deployment names are the `name:` values in projects/<PROJECT>/prefect.yaml")
+        if broken:
+            where.append("not read (broken): " + ", ".join(
+                f"{path}:{err.line}" if err.line else str(path) for path, err in broken.items()))
     return UsageError("; ".join(errors + where))
 
 
-def did_you_mean(value: str, candidates: list[str]) -> str:
+# -- did you mean ------------------------------------------------------------------------------
+
+def did_you_mean(value: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` with the closest candidates, or "".
+
+    Sensible first, fuzzy last: a path (``projects/billing``) is matched by its last part; a
+    name that differs only in case, width or look-alike letters of another script (Cyrillic
+    ``а``) is matched whole and said so; then difflib's near matches, compared on those
+    skeletons so a look-alike never counts as a different letter.
+    """
     import difflib
 
-    close = difflib.get_close_matches(value, candidates, n=3, cutoff=0.6)
-    if not close:
+    candidates = list(dict.fromkeys(c for c in candidates if isinstance(c, str)))
+    if not candidates or not isinstance(value, str):
         return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+    if "/" in value or os.sep in value:
+        last = _path_project(value)
+        if last in candidates:
+            return f" (did you mean {last!r}?)"
+    skeleton = naming.skeleton(value)
+    by_skeleton: dict[str, list[str]] = {}
+    for c in candidates:
+        by_skeleton.setdefault(naming.skeleton(c), []).append(c)
+    same = [c for c in by_skeleton.get(skeleton, []) if c != value]
+    if same:
+        note = ""
+        odd = sorted({ch for ch in value if not ch.isascii()})
+        if odd:
+            note = "; the name has letters of another script: " + ", ".join(
+                f"{ch!r} U+{ord(ch):04X}" for ch in odd)
+        return " (did you mean " + " or ".join(repr(c) for c in same[:3]) + f"?{note})"
+    close = difflib.get_close_matches(skeleton, list(by_skeleton), n=3, cutoff=0.6)
+    names = [c for sk in close for c in by_skeleton[sk]][:3]
+    if not names:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in names) + "?)"

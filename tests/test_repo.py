@@ -363,11 +363,32 @@ def test_resolve_unknown_names_is_one_error_with_suggestions(sample_model):
     assert "\n" not in msg
 
 
-def test_resolve_reports_a_broken_config(tmp_path):
-    repo = make_repo(tmp_path, {"farm": FARM, "bad": "deployments: {a: 1}\n"})
+def test_a_broken_config_stops_only_what_names_its_project(tmp_path):
+    """Issue 9 section 7: a syntax error in project A must not stop commands on project B."""
+    seen: list[str] = []
+    repo = make_repo(tmp_path, {"farm": FARM, "bad": "deployments: {a: 1}\n",
+                                "worse": "name: [x\n"})
+    repo.on_warning = seen.append
+    picked = repo.resolve(["farm"], ["farm__plant"])
+    assert [d.name for d in picked][:1] == ["farm__plant"]
+    assert [d.name for d in repo.resolve([], ["farm__harvest__summer"])] == ["farm__harvest__summer"]
+    assert len(repo.deployments()) == 3 and "farm__plant" in repo.deployment_index()
+    # each broken project reported once, with its file and line
+    bad, worse = repo.config_path("bad"), repo.config_path("worse")
+    assert len(seen) == 2
+    assert seen[0] == (f"{bad}:1: 'deployments' is a mapping; it must be a list of entries "
+                       "('- name: ...'); the deployments of project 'bad' are skipped")
+    assert seen[1].startswith(f"{worse}:1: invalid YAML: ")
+    assert seen[1].endswith("; the deployments of project 'worse' are skipped")
+    # naming the broken project itself is refused with the file and line
     with pytest.raises(ConfigError) as info:
-        repo.resolve(["farm"], ["farm__plant"])
-    assert "bad" in str(info.value) and ":1: " in str(info.value)
+        repo.resolve(["bad"])
+    assert str(info.value).startswith(f"{bad}:1: 'deployments' is a mapping")
+    # an unknown name says which files could not be read
+    with pytest.raises(UsageError) as info:
+        repo.resolve([], ["nope__x"])
+    assert str(info.value).endswith("not read (broken): projects/bad/prefect.yaml:1, "
+                                    "projects/worse/prefect.yaml:1")
 
 
 def test_deployment_index_first_wins(tmp_path):
@@ -416,3 +437,135 @@ def test_projects_skips_a_symlink_loop_and_says_so(tmp_path: Path) -> None:
     repo = Repo(tmp_path)
     assert repo.projects() == ["farm"]
     assert [name for name, _ in repo.skipped] == ["loop1", "loop2"]
+
+
+# -- the one selection: FLOW/NAME, server candidates, suggestions --------------------------------
+
+
+def test_select_takes_the_server_form_flow_slash_name(sample_model):
+    repo = sample_model
+    picked = repo.select([], ["farm__plant_flow/farm__plant"]).deployments
+    assert [d.name for d in picked] == ["farm__plant"]
+    with pytest.raises(UsageError) as info:
+        repo.select([], ["other_flow/farm__plant"])
+    assert str(info.value).startswith("unknown deployment 'other_flow/farm__plant' (prefect.yaml's "
+                                      "'farm__plant' is farm__plant_flow/farm__plant on the server)")
+
+
+def test_select_finds_deployments_that_exist_only_on_the_server(sample_model):
+    repo = sample_model
+    server = [("farm__old_flow", "farm__old"), ("zoo__feed_flow", "zoo__feed"),
+              ("a_flow", "twin"), ("b_flow", "twin")]
+    sel = repo.select(["zoo"], ["farm__old", "farm__plant", "farm__old_flow/farm__old"],
+                      server=server)
+    assert [d.name for d in sel.deployments] == ["zoo__feed", "farm__plant"]
+    assert [s.full_name for s in sel.server_only] == ["farm__old_flow/farm__old"]
+    assert repo.select([], ["b_flow/twin"], server=server).server_only[0].flow == "b_flow"
+    with pytest.raises(UsageError) as info:
+        repo.select([], ["twin"], server=server)
+    assert "'twin' is ambiguous on the server (a_flow/twin, b_flow/twin); name it as FLOW/NAME" \
+        in str(info.value)
+
+
+def test_a_suggestion_never_stands_in_for_a_deployment_that_exists(sample_model):
+    repo = sample_model
+    """Without the server's names, 'farm__plant2' (only on the server) would be 'did you mean
+    farm__plant?' -- and a delete could be steered to a live, different deployment."""
+    with pytest.raises(UsageError) as info:
+        repo.select([], ["farm__plant2"])
+    assert "did you mean 'farm__plant'?" in str(info.value)
+    sel = repo.select([], ["farm__plant2"], server=[("farm__plant2_flow", "farm__plant2")])
+    assert sel.deployments == [] and sel.server_only[0].name == "farm__plant2"
+    with pytest.raises(UsageError) as info:
+        repo.select([], ["farm__plant3"], server=[("farm__plant2_flow", "farm__plant2")])
+    assert "did you mean 'farm__plant' or 'farm__plant2'?" in str(info.value)
+
+
+def test_select_finds_a_name_written_with_escapes(tmp_path):
+    repo = make_repo(tmp_path, {"farm": 'name: farm\ndeployments:\n- name: "farm__pl\\x61nt"\n'})
+    assert [d.name for d in repo.resolve([], ["farm__plant"])] == ["farm__plant"]
+
+
+def test_select_parses_only_the_files_that_mention_the_names(tmp_path):
+    configs = {f"p{i}": f"name: p{i}\ndeployments:\n- name: p{i}__f\n  entrypoint: x\n"
+               for i in range(20)}
+    repo = make_repo(tmp_path, configs)
+    assert [d.name for d in repo.resolve([], ["p7__f"])] == ["p7__f"]
+    assert sorted(repo._configs) == ["p7"]
+
+
+@pytest.mark.parametrize("value, candidates, expected", [
+    ("projects/billing", ["billing", "projects_billing"], " (did you mean 'billing'?)"),
+    ("./projects/billing/", ["billing"], " (did you mean 'billing'?)"),
+    ("Farm__Plant", ["farm__plant", "farm__pant"], " (did you mean 'farm__plant'?)"),
+    # Cyrillic 'а' (U+0430): the Latin name, said why, never 'frm' with the letter dropped
+    ("f\u0430rm", ["farm", "frm", "arm"],
+     " (did you mean 'farm'?; the name has letters of another script: '\u0430' U+0430)"),
+    ("h\u0430rvest", ["harvest", "hrvest"], (" (did you mean 'harvest'?; the name has letters of "
+                                            "another script: '\u0430' U+0430)")),
+    ("zzz", ["farm"], ""),
+])
+def test_did_you_mean_is_sensible(value, candidates, expected):
+    assert did_you_mean(value, candidates) == expected
+
+
+def test_naming_hints_for_paths_and_look_alikes(sample_model):
+    repo = sample_model
+    with pytest.raises(UsageError) as info:
+        repo.require_project("projects/farm")
+    assert "(try 'farm')" in str(info.value) and "projects_farm" not in str(info.value)
+    with pytest.raises(UsageError) as info:
+        repo.require_project("f\u0430rm")
+    assert "(try 'farm')" in str(info.value)
+
+
+# -- symlinks: loops are skipped once, links out of the repository are refused -------------------
+
+
+def test_a_symlink_loop_under_projects_is_skipped_and_reported_once(tmp_path):
+    seen: list[str] = []
+    repo = make_repo(tmp_path, {"farm": FARM})
+    repo.on_warning = seen.append
+    os.symlink("loop2", repo.projects_dir / "loop1")
+    os.symlink("loop1", repo.projects_dir / "loop2")
+    assert repo.projects() == ["farm"]
+    assert repo.projects() == ["farm"]
+    assert next(d.name for d in repo.resolve(["farm"])) == "farm__plant"
+    assert seen == [("projects/loop1: Too many levels of symbolic links; skipped (fix or remove "
+                    "the link)"), ("projects/loop2: Too many levels of symbolic links; skipped "
+                    "(fix or remove the link)")]
+    assert repo.flows("loop1") == []
+
+
+@pytest.mark.parametrize("link", ["folder", "prefect.yaml", "flows"])
+def test_the_generator_refuses_a_project_that_links_out_of_the_repository(tmp_path, link):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "flows").mkdir(parents=True)
+    (elsewhere / "prefect.yaml").write_text(FARM)
+    repo = make_repo(tmp_path / "repo", {"farm": FARM})
+    folder = repo.project_dir("farm")
+    target = {"folder": elsewhere, "prefect.yaml": elsewhere / "prefect.yaml",
+              "flows": elsewhere / "flows"}[link]
+    victim = {"folder": folder, "prefect.yaml": folder / "prefect.yaml",
+              "flows": folder / "flows"}[link]
+    if victim.is_dir():
+        import shutil
+
+        shutil.rmtree(victim)
+    else:
+        victim.unlink()
+    victim.symlink_to(target)
+    with pytest.raises(UsageError) as info:
+        repo.require_project("farm")
+    assert str(info.value) == (
+        f"{victim.relative_to(repo.root).as_posix()} is a symbolic link to {target}, outside the "
+        f"repository {os.path.realpath(repo.root)}; replace the link with the folder or file itself")
+
+
+def test_links_inside_the_repository_are_fine(tmp_path):
+    repo = make_repo(tmp_path, {"farm": FARM})
+    shared = tmp_path / "shared.yaml"
+    shared.write_text(FARM)
+    (repo.project_dir("farm") / "prefect.yaml").unlink()
+    (repo.project_dir("farm") / "prefect.yaml").symlink_to(shared)
+    assert repo.require_project("farm") == repo.project_dir("farm")

@@ -13,8 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from scaffold import naming
-from scaffold.repo import Deployment, Repo, did_you_mean, unknown_names
+from scaffold.repo import Deployment, Repo, expected_flow_name
 
 PAGE = 200  # the server's default and maximum page size
 NOT_ON_SERVER = "in no prefect.yaml, and not on the server"
@@ -35,21 +34,11 @@ class ServerDeployment:
         return f"{self.flow_name}/{self.name}"
 
 
-def expected_flow_name(dep: Deployment) -> str | None:
-    """The ``@flow`` name the conventions give a config entry (None without a usable entrypoint)."""
-    flow = naming.flow_of_entrypoint(dep.entrypoint) if isinstance(dep.entrypoint, str) else None
-    return naming.flow_name(dep.project, flow) if flow else None
-
-
 def select(repo: Repo, projects: tuple[str, ...] | list[str] = (),
            deployments: tuple[str, ...] | list[str] = ()) -> list[Deployment]:
-    """``Repo.resolve`` for the operations: ``-d`` also takes the server's ``FLOW/DEPLOYMENT``
-    form (as `prefect deployment ls` prints it) when FLOW is the entry's conventional flow,
-    and unknown names say where the names are, without needing a server."""
-    selected, unknown = select_or_server(repo, projects, deployments)
-    if unknown:
-        raise unknown_names([message for _, message in unknown])
-    return selected
+    """The entries ``-p``/``-d`` select: ``Repo.select``, the one selection (``FLOW/NAME``
+    forms, near matches, broken projects skipped unless named); unknown names raise."""
+    return repo.resolve(projects, deployments)
 
 
 def select_or_server(repo: Repo, projects: tuple[str, ...] | list[str] = (),
@@ -59,37 +48,8 @@ def select_or_server(repo: Repo, projects: tuple[str, ...] | list[str] = (),
     message): the names a command that acts on the server looks up there (`find_on_server`).
     Unknown projects raise at once (with the unknown names), offline. ``suggest=False``: no
     "did you mean" in the messages (a delete never proposes another deployment)."""
-    known_projects = repo.projects()
-    index = repo.deployment_index()
-
-    def close(value: str) -> str:
-        return did_you_mean(value, list(index)) if suggest else ""
-
-    errors = [f"unknown project {p!r}{did_you_mean(p, known_projects)}"
-              for p in projects if p not in known_projects]
-    names: list[str] = []
-    unknown: list[tuple[str, str]] = []
-    for name in deployments:
-        if name not in index and "/" in name:
-            flow, short = name.split("/", 1)
-            dep = index.get(short)
-            if dep is not None and expected_flow_name(dep) == flow:
-                name = short
-            elif dep is not None:
-                message = (f"unknown deployment {name!r} (prefect.yaml's {short!r} is "
-                           f"{expected_flow_name(dep)}/{short} on the server)")
-                unknown.append((name, message))
-                continue
-            else:
-                unknown.append((name, f"unknown deployment {name!r}{close(short)}"))
-                continue
-        elif name not in index:
-            unknown.append((name, f"unknown deployment {name!r}{close(name)}"))
-            continue
-        names.append(name)
-    if errors:
-        raise unknown_names(errors + [message for _, message in unknown])
-    return repo.resolve(projects, names), unknown
+    selection = repo.select(projects, deployments, strict=False, suggest=suggest)
+    return selection.deployments, selection.unknown
 
 
 async def find_on_server(client: Any, names: list[str]

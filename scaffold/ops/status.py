@@ -42,7 +42,10 @@ def status(repo: Repo, projects: tuple[str, ...] = (), as_json: bool = False,
     if projects:
         select(repo, projects)  # unknown projects: UsageError with near matches
     chosen = list(dict.fromkeys(projects)) or repo.projects()
-    config = {p: repo.config(p).deployments for p in chosen}
+    if projects:
+        config = {p: repo.config(p).deployments for p in chosen}
+    else:  # every project: a broken prefect.yaml is reported once (stderr) and skipped
+        config = {p: getattr(repo.readable_config(p), "deployments", []) for p in chosen}
     target = api.resolve_api()
     api.check_reachable(target)
     report = api.run(_collect(repo, chosen, config, not projects, target), target)
