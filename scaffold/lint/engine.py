@@ -187,7 +187,7 @@ class Linter:
         """The files to check, the projects, the paths excluded by configuration; entries
         of the projects folder that cannot be read (symlink loops) go to ``self.skipped``."""
         projects_dir = self.config.projects
-        repo = Repo(self.root, projects_dir)
+        repo = Repo(self.root, projects_dir, on_warning=None)  # skipped folders: reported below
         if repo.projects_dir.exists() and not repo.projects_dir.is_dir():
             raise UsageError(f"{repo.projects_dir} is not a folder; the projects live in "
                              f"{projects_dir}/<PROJECT>/")
