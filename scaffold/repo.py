@@ -288,6 +288,13 @@ class Repo:
         self._configs[project] = config
         return config
 
+    def adopt(self, config: ProjectConfig) -> ProjectConfig:
+        """Use a prefect.yaml the caller already loaded (under its lock) as the project's
+        config: the index and the selection then do not parse that file again."""
+        self._errors.pop(config.project, None)
+        self._configs[config.project] = config
+        return config
+
     def readable_config(self, project: str, text: str | None = None) -> ProjectConfig | None:
         """``config(project)``, or None (reported once) when its prefect.yaml is broken."""
         try:

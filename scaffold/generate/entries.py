@@ -9,7 +9,7 @@ from scaffold.errors import UsageError
 from scaffold.generate import params as P
 from scaffold.generate.defaults import Defaults
 from scaffold.generate.options import DeployOptions
-from scaffold.repo import ProjectConfig, Repo, parse_config, read_text
+from scaffold.repo import ProjectConfig, Repo
 
 
 def build(project: str, flow: str, variants: list[P.Variant], opts: DeployOptions,
@@ -36,38 +36,13 @@ def build(project: str, flow: str, variants: list[P.Variant], opts: DeployOption
     return entries
 
 
-def _existing_names(repo: Repo, wanted: list[str], own: ProjectConfig) -> dict[str, str]:
-    """Deployment name -> project, for the ``wanted`` names that some prefect.yaml defines.
-
-    The project's own file is already loaded (``own``); another file is parsed only when its
-    text contains one of the names: on a repository of hundreds of projects this keeps
-    `cli new-flow` at one YAML parse instead of hundreds.
-    """
-    names: dict[str, str] = {d.name: own.project for d in own.deployments
-                             if isinstance(d.name, str)}
-    for project in repo.projects():
-        if project == own.project:
-            continue
-        path = repo.config_path(project)
-        try:
-            text = read_text(path)
-        except UsageError:
-            if path.exists():
-                raise
-            continue
-        if not any(name in text for name in wanted):
-            continue
-        for dep in parse_config(text, project, path).deployments:
-            if isinstance(dep.name, str):
-                names.setdefault(dep.name, project)
-    return names
-
-
 def check_unique(repo: Repo, project: str, entries: list[dict], own: ProjectConfig) -> None:
     """Deployment names are unique across all projects (``own``: the project's loaded file)."""
-    existing = _existing_names(repo, [entry["name"] for entry in entries], own)
+    repo.adopt(own)  # loaded under the lock: not parsed again
+    existing = repo.deployment_index([entry["name"] for entry in entries])
     for entry in entries:
-        owner = existing.get(entry["name"])
+        found = existing.get(entry["name"])
+        owner = found.project if found is not None else None
         if owner is not None:
             where = "this project" if owner == project else f"project {owner!r}"
             raise UsageError(f"deployment {entry['name']!r} already exists in {where} "

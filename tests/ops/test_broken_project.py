@@ -44,10 +44,11 @@ def test_a_broken_prefect_yaml_and_a_symlink_loop_stop_only_themselves(scratch_r
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if not line.startswith("warning: ")]
     assert len(errors) == 1 and errors[0].startswith(f"error: {broken}:4: invalid YAML")
-    # an unknown name says which file could not be read
+    # a name of the broken project: unknown, and the warning says which file could not be read
     result = run("prefect", "deployment", "pause", "-d", "farm__harvest", root=scratch_repo)
     assert result.exit_code == 2
-    assert "not read (broken): projects/farm/prefect.yaml:4" in result.stderr
+    assert f"warning: {broken}:4: invalid YAML" in result.stderr
+    assert "unknown deployment 'farm__harvest'" in result.stderr
     assert set(server.deployments()) == {FEED}
 
     # the generator and the linter work on the other projects
