@@ -68,7 +68,10 @@ def hook_env(tmp_path_factory) -> dict:
     rev = snapshot(ours, env)
     consumer = tmp / "consumer"
     (consumer / "projects/farm/flows").mkdir(parents=True)
-    (consumer / "projects/farm/prefect.yaml").write_text(config_file("farm", ("harvest",)))
+    # with a schedule: the hook's lint checks its cron (croniter) and zone (tzdata) too
+    (consumer / "projects/farm/prefect.yaml").write_text(config_file("farm", ("harvest",)).replace(
+        "    work_pool:", '    schedules:\n      - cron: "0 6 * * *"\n        timezone: Europe/Paris\n'
+                         "    work_pool:"))
     (consumer / "projects/farm/flows/harvest.py").write_text(flow_file("farm", "harvest"))
     (consumer / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {ours}\n    rev: {rev}\n    hooks:\n      - id: lint-names\n")
@@ -102,7 +105,7 @@ def test_the_hook_environment_holds_the_linter_without_prefect(hook_env) -> None
     assert (venv / ".install_state_v1").is_file() or (venv / ".install_state_v2").is_file()
     dists = distributions(venv)
     assert "scaffold" in dists
-    assert {"click", "libcst", "pyyaml", "croniter"} <= dists.keys()
+    assert {"click", "libcst", "pyyaml", "croniter", "tzdata"} <= dists.keys()
     assert not NOT_IN_HOOK & dists.keys(), sorted(NOT_IN_HOOK & dists.keys())
     size = sum(p.stat().st_size for p in venv.rglob("*") if p.is_file() and not p.is_symlink())
     print(f"hook environment: {len(dists)} distributions, {size / 2**20:.0f} MB")
@@ -112,10 +115,13 @@ def test_the_hook_reports_findings_with_that_environment(hook_env) -> None:
     consumer, env = hook_env["consumer"], hook_env["env"]
     flow = consumer / "projects/farm/flows/harvest.py"
     flow.write_text(flow.read_text().replace("farm__harvest_flow", "harvest"))
+    config = consumer / "projects/farm/prefect.yaml"
+    config.write_text(config.read_text().replace("0 6 * * *", "0 6 30 2 *"))
     broken = run(consumer, env, PRE_COMMIT, "run", "--all-files", "lint-names")
     assert broken.returncode == 1
     assert "PF005 flow name 'harvest' of 'harvest_flow' must be 'farm__harvest_flow'" in (
         broken.stdout)
+    assert "PD008 cron '0 6 30 2 *' of deployment 'farm__harvest': it never fires" in broken.stdout
     assert "Installing environment" not in broken.stdout + broken.stderr  # the same one
 
 

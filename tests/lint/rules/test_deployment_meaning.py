@@ -252,3 +252,22 @@ def test_hostile_values_are_refused_quickly(tmp_path) -> None:
     got = findings(repo(tmp_path, yaml, flow))
     assert [(code, message.split(": ", 1)[1]) for _, _, code, message in got] == [
         ("PD008", "it is 100,009 characters long; a cron has at most 1,000")]
+
+
+def test_without_a_time_zone_database_no_zone_is_called_unknown(tmp_path) -> None:
+    # a machine without /usr/share/zoneinfo and without the tzdata package: PD009 cannot know
+    import subprocess
+    import sys
+
+    yaml = config_file().replace("    work_pool:", '    schedules:\n      - cron: "0 6 * * *"\n'
+                                                 "        timezone: Europe/Paris\n"
+                                                 "      - cron: \"61 * * * *\"\n    work_pool:")
+    root = repo(tmp_path, yaml)
+    code = ("import sys; sys.modules['tzdata'] = None\n"
+            "from scaffold.cli import main; main()")
+    env = {**__import__("os").environ, "PYTHONTZPATH": str(tmp_path / "no-zoneinfo")}
+    out = subprocess.run([sys.executable, "-c", code, "--root", str(root), "lint", "--no-cache",
+                          "--select", "PD008,PD009"], capture_output=True, text=True, env=env,
+                         check=False, timeout=60)
+    assert out.returncode == 1, out.stderr
+    assert [line.split()[1] for line in out.stdout.splitlines()] == ["PD008"]
