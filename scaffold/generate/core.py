@@ -131,12 +131,6 @@ def _plan(repo: Repo, project: str, flow: str, params: list[P.Param], suffix: st
     return yamledit.insert_deployments(text, entries, path=config_path, doc=doc)
 
 
-def _project_folder(repo: Repo, project: str) -> Path:
-    folder = repo.require_project(project)
-    T.check_inside(repo, folder, f"projects/{project}")
-    return folder
-
-
 def new_project(repo: Repo, project: str, work_pool: str | None = None,
                 timezone: str | None = None) -> Result:
     naming.validate_project(project)
@@ -157,7 +151,7 @@ def new_project(repo: Repo, project: str, work_pool: str | None = None,
 def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
              suffix: str | None = None, opts: DeployOptions | None = None,
              deployment: bool = True, dry_run: bool = False) -> Result:
-    folder = _project_folder(repo, project)
+    folder = repo.require_project(project)  # symlinks out of the repository refused
     naming.validate_flow(flow)  # the cheap rules first; then the installed packages
     naming.validate_flow(flow, InstalledModules())
     opts = normalize(opts or DeployOptions())
@@ -169,7 +163,7 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
     if flow_path.exists() or flow_path.is_symlink():
         raise UsageError(f"flow {flow!r} already exists ({flow_path}); to add a deployment of it "
                          f"run: cli new-deployment {project} {flow} --param KEY=VALUE")
-    T.check_flows_dir(repo, flow_path.parent, f"projects/{project}/{naming.FLOWS_DIR}")
+    T.check_flows_dir(flow_path.parent, f"projects/{project}/{naming.FLOWS_DIR}")
     _check_reserved(flow, params)
     data = _flow_data(project, flow, params, opts.description)
     source = render(templates_dir(repo.root) / "flow", data)[naming.flow_file(flow)]
@@ -178,7 +172,6 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
     with T.locked(folder):
         old = new = T.read_config(config_path)
         if deployment:
-            T.check_inside(repo, config_path, f"projects/{project}/{naming.CONFIG_FILE}")
             new = _plan(repo, project, flow, params, suffix, opts, old, config_path, result)
         if dry_run:
             result.config_diff = T.diff(old, new, config_path, repo.root)
@@ -192,7 +185,7 @@ def new_flow(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
 def new_deployment(repo: Repo, project: str, flow: str, raw_params: list[str] = (),
                    suffix: str | None = None, opts: DeployOptions | None = None,
                    dry_run: bool = False) -> Result:
-    folder = _project_folder(repo, project)
+    folder = repo.require_project(project)  # symlinks out of the repository refused
     naming.validate_flow(flow)
     opts = normalize(opts or DeployOptions())
     params = _parse_params(raw_params)
@@ -213,7 +206,6 @@ def new_deployment(repo: Repo, project: str, flow: str, raw_params: list[str] = 
     params = existing.check_params(params, signature, flow, flow_path)
     result = Result(config=config_path, warnings=[w for p in params if (w := P.secret_warning(p))])
     with T.locked(folder):
-        T.check_inside(repo, config_path, f"projects/{project}/{naming.CONFIG_FILE}")
         old = T.read_config(config_path)
         new = _plan(repo, project, flow, params, suffix, opts, old, config_path, result)
         if dry_run:

@@ -24,23 +24,12 @@ from scaffold.repo import Repo
 locked = fs.locked  # the project folder's lock, for the whole read-check-write
 
 
-def check_inside(repo: Repo, path: Path, what: str) -> None:
-    """Refuse to write through a symlink that leads out of the repository (the linter refuses to
-    read such a file as outside the repository; we refuse to write it the same way)."""
-    root = Path(os.path.realpath(repo.root))
-    real = Path(os.path.realpath(path))
-    if real != root and root not in real.parents:
-        raise UsageError(f"{what} is a symlink to {real}, outside the repository {root}; "
-                         "replace the link with the real folder or file", path=path)
-
-
-def check_flows_dir(repo: Repo, folder: Path, what: str) -> None:
-    """The flows folder is a folder (or absent: it is made) inside the repository."""
-    if folder.exists() or folder.is_symlink():
-        if not folder.is_dir():
-            raise UsageError(f"{what} is not a folder; move the file away so that flows can be "
-                             "created in it", path=folder)
-        check_inside(repo, folder, what)
+def check_flows_dir(folder: Path, what: str) -> None:
+    """The flows folder is a folder, or absent (it is made). Symlinks out of the repository
+    are refused by `Repo.require_project` already."""
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise UsageError(f"{what} is not a folder; move the file away so that flows can be "
+                         "created in it", path=folder)
 
 
 def read_config(path: Path) -> str:
