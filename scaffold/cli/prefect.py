@@ -15,6 +15,40 @@ _DEPLOYMENT = click.option("-d", "--deployment", "deployments", multiple=True,
                            help="A deployment by its name in prefect.yaml (repeatable).")
 
 
+_CHANGED_SINCE = click.option(
+    "--changed-since", metavar="REF",
+    help="Only the deployments affected by the changes since the git revision REF (commits "
+         "after the merge base of REF and HEAD, plus uncommitted and untracked files): "
+         "entry changed, project-level section (pull/build/push/definitions) changed, flow "
+         "file changed, or it imports a changed module of the repository; entries removed "
+         "since REF are orphans. With -p/-d: only those among them.")
+
+
+def _selection(repo, projects: tuple[str, ...], deployments: tuple[str, ...],
+               changed_since: str | None, verb: str):
+    """The ops.plan.Selection of -p/-d, narrowed by --changed-since REF (said on stderr)."""
+    from scaffold.ops.plan import Selection, selection
+
+    if changed_since is None:
+        return selection(repo, projects, deployments, verb=verb)
+    from scaffold import changes
+
+    base = selection(repo, projects, deployments, verb=verb) if projects or deployments else None
+    found = changes.affected(repo, changed_since)
+    if base is not None:  # -p/-d also given: what is in both
+        keep = {(d.project, d.name) for d in base.deployments}
+        found = changes.restrict(found, projects, [str(n) for _, n in keep])
+        found.deployments = [d for d in found.deployments if (d.project, d.name) in keep]
+    for line in changes.summary(found):
+        click.echo(line, err=True)
+    if found.errors:  # a prefect.yaml of the change that does not parse: nothing is done
+        from scaffold.errors import UsageError
+
+        raise UsageError("; ".join(str(e) for e in found.errors.values()))
+    return Selection(found.deployments, owner_projects=sorted(set(projects)),
+                     orphans=[(o.project, o.name) for o in found.orphans])
+
+
 def _repo(ctx: click.Context):
     from scaffold.repo import Repo
 
@@ -70,9 +104,10 @@ def prefect() -> None:
     """Deploy, pause, resume and delete deployments by project (-p) and by name (-d).
 
     \b
-      cli prefect plan -p PROJECT [-p PROJECT]... [-d DEPLOYMENT]... [--json] [--exit-code]
-      cli prefect deploy -p PROJECT [-p PROJECT] [-d DEPLOYMENT]... [--pause] [--force]
-                         [--prune [--yes]] [--keep-going]
+      cli prefect plan -p PROJECT [-p PROJECT]... [-d DEPLOYMENT]... [--changed-since REF]
+                       [--json] [--exit-code]
+      cli prefect deploy -p PROJECT [-p PROJECT] [-d DEPLOYMENT]... [--changed-since REF]
+                         [--pause] [--force] [--prune [--yes]] [--keep-going]
       cli prefect deployment pause|resume|delete [-p PROJECT]... [-d DEPLOYMENT]...
     """
 
@@ -80,6 +115,7 @@ def prefect() -> None:
 @prefect.command()
 @_PROJECT
 @_DEPLOYMENT
+@_CHANGED_SINCE
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"server": URL, "deployments": [{"name", "project", "flow", '
                    '"action", "fields", "paused"}]}.')
@@ -87,7 +123,7 @@ def prefect() -> None:
               help="Exit 1 when anything would change (as git diff --exit-code).")
 @click.pass_context
 def plan(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str, ...],
-         as_json: bool, exit_code: bool) -> None:
+         changed_since: str | None, as_json: bool, exit_code: bool) -> None:
     """Show what `deploy` would change on the server; writes nothing.
 
     \b
@@ -108,17 +144,23 @@ def plan(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str, 
       cli prefect plan -p farm
       cli prefect plan -p farm --json
       cli prefect plan -p farm --exit-code
+      cli prefect plan --changed-since origin/main --exit-code
     """
-    from scaffold.ops.plan import plan_command, selection
+    from scaffold.ops.plan import plan_command
 
     repo = _repo(ctx)
-    ctx.exit(plan_command(repo, selection(repo, projects, deployments), as_json=as_json,
-                          exit_code=exit_code))
+    sel = _selection(repo, projects, deployments, changed_since, "plan")
+    if changed_since is not None and not sel.deployments and not sel.orphans and not as_json:
+        click.echo(f"nothing to plan: no deployment is affected by the changes since "
+                   f"{changed_since}")
+        ctx.exit(0)
+    ctx.exit(plan_command(repo, sel, as_json=as_json, exit_code=exit_code))
 
 
 @prefect.command()
 @_PROJECT
 @_DEPLOYMENT
+@_CHANGED_SINCE
 @click.option("--pause", is_flag=True,
               help="Create or update the deployments paused.")
 @click.option("--force", is_flag=True,
@@ -132,7 +174,8 @@ def plan(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str, 
               help="Apply the valid deployments even when others are invalid (still exit 1).")
 @click.pass_context
 def deploy(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str, ...],
-           pause: bool, force: bool, prune: bool, yes: bool, keep_going: bool) -> None:
+           changed_since: str | None, pause: bool, force: bool, prune: bool, yes: bool,
+           keep_going: bool) -> None:
     """Deploy deployments of prefect.yaml: the plan of `cli prefect plan`, applied.
 
     Every selected deployment is validated before the first write (flow imports, parameters,
@@ -150,11 +193,11 @@ def deploy(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str
       cli prefect deploy -p farm -p dw_tutorial
       cli prefect deploy -d farm__harvest__winter --pause
       cli prefect deploy -p farm --prune --yes
+      cli prefect deploy --changed-since LAST_DEPLOYED_COMMIT --prune --yes
     """
     from scaffold.errors import UsageError
     from scaffold.ops.deploy import Declined
     from scaffold.ops.deploy import deploy as run
-    from scaffold.ops.plan import selection
 
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if prune and not yes and not interactive:
@@ -166,9 +209,16 @@ def deploy(ctx: click.Context, projects: tuple[str, ...], deployments: tuple[str
         def confirm(question: str) -> bool:
             return click.confirm(question, default=False)
     repo = _repo(ctx)
+    sel = _selection(repo, projects, deployments, changed_since, "deploy")
+    if changed_since is not None and not sel.deployments and not (prune and sel.orphans):
+        extra = (f"; {len(sel.orphans)} entries removed since then: --prune deletes them from "
+                 "the server" if sel.orphans else "")
+        click.echo(f"nothing to deploy: no deployment is affected by the changes since "
+                   f"{changed_since}{extra}")
+        ctx.exit(0)
     try:
-        run(repo, selection(repo, projects, deployments, verb="deploy"), pause=pause,
-            force=force, prune=prune, keep_going=keep_going, confirm=confirm)
+        run(repo, sel, pause=pause, force=force, prune=prune, keep_going=keep_going,
+            confirm=confirm)
     except Declined as exc:  # an answer, not an error
         click.echo(str(exc), err=True)
         ctx.exit(1)

@@ -56,8 +56,6 @@ def test_the_workflow_runs_lint_and_plan_on_pull_requests_and_deploys_main():
     assert data["jobs"]["plan"]["if"].startswith("github.event_name == 'pull_request'")
 
 
-@pytest.mark.xfail(strict=True, raises=click.NoSuchOption,
-                   reason="--changed-since is not wired into plan/deploy yet (changes helper)")
 def test_every_cli_command_in_the_workflow_exists_and_parses():
     commands = [argv for scripts in _runs().values() for script in scripts
                 for argv in _cli_lines(script)]
