@@ -197,6 +197,10 @@ def _rev_parse_error(ref: str, start: Path, err: str) -> UsageError:
     if "safe.directory" in err or "dubious ownership" in err:
         return UsageError(f"{OPTION}: git refuses the repository at {start} (owned by another "
                           "user); see `git config --global --add safe.directory`")
+    if re.fullmatch(r"0{7,40}", ref):
+        return UsageError(f"{OPTION} {ref}: the null commit (what CI reports as the commit "
+                          "before a new branch's first push) has no files to compare with; "
+                          "select with -p/-d instead, or compare with the base branch")
     code, _, _ = _run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], start)
     if code != 0:
         return UsageError(f"{OPTION} {ref}: HEAD has no commit yet; commit first, or run "

@@ -304,7 +304,7 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
         changes.changed_files("HEAD", tmp_path)
 
 
-@pytest.mark.parametrize("ref", ["nope", "projects/farm/prefect.yaml", "0" * 40, "HEAD~99"])
+@pytest.mark.parametrize("ref", ["nope", "projects/farm/prefect.yaml", "1" * 40, "HEAD~99"])
 def test_unknown_ref(base_repo: Path, ref: str) -> None:
     with pytest.raises(UsageError, match="unknown git revision") as info:
         changes.changed_files(ref, base_repo)
@@ -320,6 +320,11 @@ def test_hostile_refs_never_reach_git_as_options(base_repo: Path, tmp_path: Path
     assert not out.exists()
     if ref == ";rm -rf":  # the fetch hint a user may paste quotes the name
         assert "git fetch origin ';rm -rf';" in str(info.value)
+
+
+def test_null_commit_of_a_new_branch_push(base_repo: Path) -> None:
+    with pytest.raises(UsageError, match="the null commit .* select with -p/-d instead"):
+        changes.changed_files("0" * 40, base_repo)
 
 
 def test_no_commit_yet(tmp_path: Path) -> None:
