@@ -12,7 +12,8 @@
 # installed.
 set -eu
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# Through symlinks (e.g. ~/bin/cli -> scripts/cli.sh): the repository is where the file is.
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd -P)"
 SERVICE=prefect-cli
 MOUNT=/app  # where docker-compose.yml mounts the repository in prefect-cli (its working_dir)
 MODE="${SCAFFOLD_CLI:-auto}"

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 RECIPES = REPO / "tests" / "stack" / "docker"  # the stand-ins' Dockerfiles and the override
 SUITE = "bookworm"  # python:3.11-slim and postgres:15 are built on Debian bookworm too
 HOST_CERTS = Path("/usr/local/share/ca-certificates")
+RUN_DIR = Path("/run/scaffold-docker-tier")  # the socket, pid file and exec root of its engine
 
 
 def cache_dir() -> Path:
@@ -113,7 +114,7 @@ class Engine:
         if os.getuid() != 0:
             raise PermissionError("no Docker engine answers and starting one needs root")
         cache = cache_dir()
-        run_dir = Path("/run/scaffold-docker-tier")
+        run_dir = RUN_DIR
         run_dir.mkdir(parents=True, exist_ok=True)
         sock = run_dir / "docker.sock"
         self.env["DOCKER_HOST"] = f"unix://{sock}"
@@ -145,7 +146,7 @@ class Engine:
         if self.process is not None:
             pid = self.process.pid
         else:
-            pidfile = Path("/run/scaffold-docker-tier/dockerd.pid")
+            pidfile = RUN_DIR / "dockerd.pid"
             if pidfile.is_file():
                 pid = int(pidfile.read_text().strip() or 0) or None
         if pid is None:
@@ -167,6 +168,11 @@ class Engine:
             time.sleep(0.5)
         else:
             os.kill(pid, signal.SIGKILL)
+        # dockerd leaves its network namespace file mounted under --exec-root.
+        for line in Path("/proc/mounts").read_text().splitlines():
+            target = line.split()[1]
+            if target.startswith(f"{RUN_DIR}/"):
+                subprocess.run(["umount", target], capture_output=True, check=False)
         log(f"stopped dockerd (pid {pid})")
 
 

@@ -76,6 +76,17 @@ def test_local_run_propagates_an_operation_failure(scratch_repo):
     assert down.stderr.startswith(f"error: Prefect server not reachable at http://127.0.0.1:{port}")
 
 
+def test_runs_through_a_symlink_on_path(scratch_repo, tmp_path):
+    # e.g. ~/bin/cli -> <repo>/scripts/cli.sh: the repository is found where the file is.
+    link = tmp_path / "bin" / "cli"
+    link.parent.mkdir()
+    link.symlink_to(CLI_SH)
+    result = subprocess.run([str(link), "--version"], cwd=scratch_repo, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "cli, version 0.1.0"
+
+
 def test_forced_local_mode_and_a_bad_mode(scratch_repo):
     env = {**os.environ, "SCAFFOLD_CLI": "local"}
     assert run(["--version"], cwd=scratch_repo, env=env).returncode == 0

@@ -43,6 +43,7 @@ if os.environ.get("SCAFFOLD_DOCKER_TIER") != "1":
 PROJECT_NAME = "scaffold-docker-tier"
 IMAGE = "scaffold-prefect:local"
 ROOT_IMAGE = "scaffold-prefect:tier-root"  # the same Dockerfile for a host user who is root
+BUILD_CACHE = "scaffold-tier-cache/prefect:last"  # only in the tier's own engine (teardown)
 DASHBOARD_PORT = int(os.environ.get("SCAFFOLD_DOCKER_TIER_PORT", "29020"))
 FAKE_HOST_ID = 4242  # the checkout's owner when the tier runs as root (see `host_ids`)
 OVERRIDE = "tests/stack/docker/compose.host-network.yml"
@@ -192,6 +193,11 @@ def teardown(stack: Stack | None, engine: tier.Engine) -> list[str]:
     volumes = tier.run(["docker", "volume", "ls", "-q", "--filter", label], env=env, check=False)
     if volumes.stdout.split():
         tier.run(["docker", "volume", "rm", *volumes.stdout.split()], env=env, check=False)
+    if engine.own and tier.image_exists(IMAGE, env):
+        # The tier's own engine keeps its data in the cache: the image's layers stay there
+        # under another name, so the next run's build reuses the pip layers (Docker's layer
+        # cache: a changed pyproject.toml or Dockerfile still rebuilds from that step on).
+        tier.run(["docker", "tag", IMAGE, BUILD_CACHE], env=env, check=False)
     for image in (IMAGE, ROOT_IMAGE):
         tier.run(["docker", "rmi", "-f", image], env=env, check=False)
     if engine.own:
@@ -255,6 +261,8 @@ def stack(tmp_path_factory):
     finally:
         problems = teardown(made, engine)
         engine.stop()
+        if engine.own and tier.engine_answers(engine.env):
+            problems.append("the engine the tier started still answers")
         tier.log(f"torn down; the tier took {time.monotonic() - started:.0f}s")
         assert not problems, problems
 
