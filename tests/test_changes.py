@@ -388,3 +388,24 @@ def test_module_file_resolves_like_the_loader(tmp_path: Path) -> None:
     assert mods.module_file("pkg/a.py", "", 1) == "pkg/__init__.py"
     assert mods.module_file("projects/farm/lib/soil.py", "", 1) == "projects/farm/lib/__init__.py"
     assert mods.module_file("pkg/a.py", "a", 1) == "pkg/a.py"
+
+
+def test_imports_anywhere_in_a_file_count(base_repo: Path) -> None:
+    """Inside functions, classes, if/else, try/except/finally, with, match."""
+    flows = base_repo / "projects/farm/flows"
+    for i in range(6):
+        (flows / f"m{i}.py").write_text("")
+    nested = (
+        "def f():\n    import m0\n"
+        "class C:\n    if True:\n        pass\n    else:\n        import m1\n"
+        "try:\n    pass\nexcept ImportError:\n    import m2\nfinally:\n    pass\n"
+        "with open('x') as fh:\n    import m3\n"
+        "match 1:\n    case 1:\n        import m4\n"
+        "for _ in ():\n    pass\nelse:\n    from m5 import x\n"
+    )
+    (flows / "plough.py").write_text(flow("plough", nested))
+    commit(base_repo)
+    for i in range(6):
+        (flows / f"m{i}.py").write_text(f"# {i}\n")
+        assert names(select(base_repo)) == {"farm__plough"}, i
+        git(base_repo, "checkout", "--", ".")
