@@ -42,6 +42,31 @@ def _explain(code: str) -> None:
     click.echo(f"\nExamples: docs/rules.md#{rule.code}")
 
 
+def _in_thread(func, *args):
+    """Start ``func(*args)`` in a thread; the returned function waits for its result (or
+    raises its exception)."""
+    import threading
+
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["value"] = func(*args)
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            box["error"] = err
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+
+    def result():
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return result
+
+
 def _changed(root, ref: str, selected: list[str] | None) -> list[str]:
     """Root-relative paths of the files changed since REF (within the PATH arguments)."""
     from scaffold.changes import changed_paths
@@ -103,6 +128,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     if explain is not None:
         _explain(explain)
         return
+    from dataclasses import replace
     from pathlib import Path
 
     from scaffold.errors import UsageError
@@ -115,10 +141,14 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     if write_baseline and (fix or diff):
         raise UsageError("--write-baseline records findings; it does not go with --fix/--diff")
     selected = config_mod.resolve_paths(root, config.projects, paths)
-    changed = _changed(root, changed_since, selected) if changed_since else None
     codes = _codes(config, select, ignore)
-    linter = Linter(root, config, codes=codes, paths=selected, use_cache=not no_cache,
-                    changed=changed)
+    linter = Linter(root, config, codes=codes, paths=selected, use_cache=not no_cache)
+    changed: list[str] | None = None
+    if changed_since and (fix or diff):  # a fix needs the selection first
+        changed = _changed(root, changed_since, selected)
+        linter.restrict_to(changed)
+    elif changed_since:  # git runs while the files are checked: a wait, not CPU
+        changed_later = _in_thread(_changed, root, changed_since, selected)
     baseline_path = Path(baseline_file) if baseline_file else (
         root / config.baseline if config.baseline and not write_baseline else None)
     known = baseline_mod.load(baseline_path) if baseline_path else None
@@ -129,6 +159,11 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
         result = outcome.after
     else:
         result = linter.run()
+        if changed_since:
+            changed = changed_later()
+            linter.restrict_to(changed)
+            result = replace(result, findings=[f for f in result.findings
+                                               if linter.selected(f.path)])
     findings = result.findings
     if write_baseline:
         entries = baseline_mod.entries_of(findings)

@@ -170,11 +170,7 @@ class Linter:
         # (a deleted prefect.yaml is reported at its project's folder, PL002)
         self.changed: set[str] | None = None
         if changed is not None:
-            self.changed = set()
-            for path in changed:
-                while path and path not in self.changed:
-                    self.changed.add(path)
-                    path = path.rpartition("/")[0]
+            self.restrict_to(changed)
         self.use_cache = use_cache
         if jobs is None and os.environ.get(JOBS_ENV, "").isdigit():
             jobs = int(os.environ[JOBS_ENV]) or None
@@ -308,6 +304,14 @@ class Linter:
                                                   known))
         kept.sort(key=lambda f: (f.path, f.line, f.col, f.code))
         return kept, len(todo)
+
+    def restrict_to(self, changed: Iterable[str]) -> None:
+        """Report only findings in these files and in the folders above them."""
+        self.changed = set()
+        for path in changed:
+            while path and path not in self.changed:
+                self.changed.add(path)
+                path = path.rpartition("/")[0]
 
     def selected(self, path: str) -> bool:
         """Whether a finding at ``path`` is reported (PATH arguments, --changed-since)."""
