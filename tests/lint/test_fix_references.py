@@ -194,3 +194,14 @@ def test_an_import_of_another_projects_module_of_that_name_is_left_alone(tmp_pat
     assert (root / "projects/farm/tests/test_report.py").read_text().startswith(
         "from flows.report import report_flow as make_report\n")
     assert _imports(root / "projects/orchard/flows", "weekly").returncode == 0
+
+
+def test_a_rename_whose_importer_is_a_symlink_is_refused(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo", **{"projects/farm/lib/weekly_impl.py": WEEKLY})
+    weekly = root / "projects/farm/flows/weekly.py"
+    weekly.unlink()
+    weekly.symlink_to("../lib/weekly_impl.py")
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    run = lint(root, "--fix", "--select", "PF003")
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    assert "is a symbolic link" in run.stderr and run.exit_code == 1
