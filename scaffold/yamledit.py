@@ -450,6 +450,40 @@ def _verify(new_text: str, old: _Doc, expected: list, path: object, action: str)
                             "the file was not changed, edit it by hand", path=path)
 
 
+# What may make a slice of the file read differently alone: an anchor anywhere (no anchor, no
+# alias) and directives (%TAG shorthands are defined at the top).
+_CONTEXT = re.compile(r"&|^%", re.MULTILINE)
+
+
+def _verified_locally(new: str, old: _Doc, start: int, entries: list, st: Style) -> bool:
+    """The verification of an append to a block list, without parsing the whole file again.
+
+    The text before ``start`` (the line of the last old entry's dash) is byte for byte what
+    it was, and a YAML parser reads a prefix that ends at a line boundary outside any node
+    the same whatever follows. So it is enough that ``deployments:`` followed by the rest
+    (the last old entry, the new ones, whatever came after the list) reads as the last old
+    entry plus the new ones, and every top-level key written after the list as before. A
+    file whose slice could read differently alone (anchors and aliases, directives, a second
+    ``deployments`` key after the list) says False, and the caller parses the whole file.
+    """
+    key = old.key
+    if (key is None or key.start_mark.column != 0 or old.root is None or old.root.flow_style
+            or _CONTEXT.search(old.text)):  # the new block is rendered here: neither
+        return False
+    tail = new[start:]
+    try:
+        local = prefect_yaml.parse("deployments:" + st.newline + tail).data
+    except UsageError:
+        return False
+    items = old.data.get("deployments") or []
+    after = {k.name for k in prefect_yaml.pairs(old.root)
+             if k.own and k.key.start_mark.index > key.start_mark.index}
+    if not isinstance(local, dict) or "deployments" in after or set(local) != after | {"deployments"}:
+        return False
+    return (_same(local["deployments"], items[-1:] + entries)
+            and all(_same(local[name], old.data.get(name)) for name in after))
+
+
 def _check_entries(entries: list[dict]) -> list[dict]:
     """The entries as YAML will read them back (tuples become lists), for the verification."""
     for entry in entries:
@@ -563,6 +597,8 @@ def insert_deployments(text: str, entries: list[dict], path: object = "prefect.y
         if before and not before.endswith("\n"):
             before += nl
         new = before + block + body[at:]
+        if _verified_locally(new, doc, _line_start(body, dash), entries, st):
+            return bom + new
 
     _verify(new, doc, old + entries, path, "adding the deployment")
     return bom + new

@@ -427,3 +427,29 @@ def test_new_flow_and_new_deployment_on_a_prefect_docs_layout(scratch_repo: Path
     assert again.startswith(after) and "\n  - name: farm__harvest__summer\n" in again[len(after):]
     assert [d["name"] for d in data(again)["deployments"]] == [
         "farm__reap", "farm__plant", "farm__harvest__winter", "farm__harvest__summer"]
+
+
+def test_an_append_to_a_block_list_does_not_parse_the_whole_file_again(monkeypatch):
+    """new-flow into a project of 1,000 deployments: the file is parsed once (the loaded doc);
+    the check of the result reads the last entry, the new ones and what follows the list."""
+    from scaffold import prefect_yaml
+
+    text = read(FIXTURES / "insert_prefect_docs_layout" / "before.yaml") + "# the end\nlast: 1\n"
+    doc = yamledit.load(text)
+    seen: list[int] = []
+    real = prefect_yaml.parse
+    monkeypatch.setattr(prefect_yaml, "parse", lambda t, p="<string>": seen.append(len(t)) or real(t, p))
+    after = insert_deployments(text, [ENTRY], doc=doc)
+    assert data(after)["deployments"][-1] == ENTRY and data(after)["last"] == 1
+    assert len(seen) == 1 and seen[0] < len(text) / 2
+    # what the slice cannot vouch for (an alias) is checked on the whole file
+    seen.clear()
+    aliased = text.replace("last: 1", "last: *p").replace("directory: /opt", "directory: &p /opt")
+    insert_deployments(aliased, [ENTRY])
+    assert len(seen) == 2 and seen[1] > len(aliased)
+
+
+def test_the_local_check_refuses_an_append_that_changes_what_follows(monkeypatch):
+    monkeypatch.setattr(yamledit, "render_entries", lambda entries, col, st: "last: 2\n")
+    with pytest.raises(YamlEditError, match="the file was not changed"):
+        insert_deployments("name: farm\ndeployments:\n- name: a__b\nlast: 1\n", [ENTRY])
