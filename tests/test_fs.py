@@ -210,12 +210,9 @@ def test_read_text_is_exact_and_refuses_other_encodings(tmp_path):
 
 
 def _cli(*args: str):
-    from click.testing import CliRunner
+    from tests.helpers.cli import invoke
 
-    from scaffold.cli import cli
-
-    kwargs = {"mix_stderr": False} if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else {}
-    return CliRunner(**kwargs).invoke(cli, list(args), catch_exceptions=False)
+    return invoke(*args)
 
 
 def _snapshot(root: Path) -> dict[str, bytes | None]:

@@ -405,24 +405,21 @@ def test_tuples_in_entries_are_written_as_lists():
 def test_new_flow_and_new_deployment_on_a_prefect_docs_layout(scratch_repo: Path):
     """`prefect init` recipes write '- # base metadata' with blank lines and comments inside the
     item; the generator appends to such a file without changing a byte of what is there."""
-    from click.testing import CliRunner
-
-    from scaffold.cli import cli
+    from tests.helpers.cli import invoke
 
     project = scratch_repo / "projects" / "farm"
     (project / "flows").mkdir(parents=True)
     before = read(FIXTURES / "insert_prefect_docs_layout" / "before.yaml")
     before = before.replace("harvest", "reap")  # keep the generator's names free
     (project / "prefect.yaml").write_bytes(before.encode())
-    runner = CliRunner()
-    result = runner.invoke(cli, ["new-flow", "farm", "harvest", "--param", "season=winter"])
-    assert result.exit_code == 0, result.output
+    result = invoke("new-flow", "farm", "harvest", "--param", "season=winter")
+    assert result.exit_code == 0, result.stderr
     after = read(project / "prefect.yaml")
     assert after.startswith(before)
     added = after[len(before):]
     assert added.startswith("\n  - name: farm__harvest__winter\n    entrypoint: flows/harvest.py")
-    result = runner.invoke(cli, ["new-deployment", "farm", "harvest", "--param", "season=summer"])
-    assert result.exit_code == 0, result.output
+    result = invoke("new-deployment", "farm", "harvest", "--param", "season=summer")
+    assert result.exit_code == 0, result.stderr
     again = read(project / "prefect.yaml")
     assert again.startswith(after) and "\n  - name: farm__harvest__summer\n" in again[len(after):]
     assert [d["name"] for d in data(again)["deployments"]] == [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import subprocess
 import sys
@@ -11,36 +10,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from scaffold.cli import cli
+from tests.helpers.cli import invoke
+from tests.helpers.generate import CLI, load, tree_hash
 from tests.helpers.splice import splice
-
-CLI = [sys.executable, "-m", "scaffold"]
-
-
-def run(*args: str, root: Path | None = None):
-    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
-    prefix = ["--root", str(root)] if root else []
-    return runner.invoke(cli, [*prefix, *args], catch_exceptions=False)
-
-
-def tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def load(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture
 def farm(scratch_repo: Path) -> Path:
-    assert run("new-project", "farm").exit_code == 0
+    assert invoke("new-project", "farm").exit_code == 0
     return scratch_repo
 
 
@@ -48,8 +26,8 @@ def farm(scratch_repo: Path) -> Path:
 
 
 def test_new_project_renders_template(scratch_repo: Path):
-    result = run("new-project", "farm", "--work-pool", "farm-pool")
-    assert result.exit_code == 0, result.output
+    result = invoke("new-project", "farm", "--work-pool", "farm-pool")
+    assert result.exit_code == 0, result.stdout
     project = scratch_repo / "projects" / "farm"
     assert (project / "flows").is_dir()
     assert (project / "README.md").read_text().startswith("# farm")
@@ -68,7 +46,7 @@ def test_new_project_renders_template(scratch_repo: Path):
 def test_new_project_folders_follow_the_umask(scratch_repo: Path):
     old = os.umask(0o022)
     try:
-        assert run("new-project", "farm").exit_code == 0
+        assert invoke("new-project", "farm").exit_code == 0
     finally:
         os.umask(old)
     project = scratch_repo / "projects" / "farm"
@@ -78,7 +56,7 @@ def test_new_project_folders_follow_the_umask(scratch_repo: Path):
 
 def test_new_project_refuses_existing(farm: Path):
     before = tree_hash(farm)
-    result = run("new-project", "farm")
+    result = invoke("new-project", "farm")
     assert result.exit_code == 2
     assert "already exists" in result.stderr and "Traceback" not in result.stderr
     assert tree_hash(farm) == before
@@ -88,7 +66,7 @@ def test_new_project_refuses_existing(farm: Path):
 
 
 def test_new_flow_without_params(farm: Path):
-    result = run("new-flow", "farm", "harvest")
+    result = invoke("new-flow", "farm", "harvest")
     assert result.exit_code == 0, result.stderr
     flow_file = farm / "projects/farm/flows/harvest.py"
     source = flow_file.read_text()
@@ -103,7 +81,7 @@ def test_new_flow_without_params(farm: Path):
 
 
 def test_new_flow_seed_example_one_deployment_per_value(farm: Path):
-    result = run("new-flow", "farm", "harvest", "--param", "season=winter", "--param", "season=summer")
+    result = invoke("new-flow", "farm", "harvest", "--param", "season=winter", "--param", "season=summer")
     assert result.exit_code == 0, result.stderr
     deps = load(farm / "projects/farm/prefect.yaml")["deployments"]
     assert [(d["name"], d["parameters"]) for d in deps] == [
@@ -130,7 +108,7 @@ def test_new_flow_seed_example_one_deployment_per_value(farm: Path):
 ])
 def test_param_types(farm: Path, param: str, annotation: str, value):
     extra = ["--suffix", "custom"] if "None" in annotation else []  # no natural suffix
-    result = run("new-flow", "farm", "harvest", "--param", param, *extra)
+    result = invoke("new-flow", "farm", "harvest", "--param", param, *extra)
     assert result.exit_code == 0, result.stderr
     key = param.split("=")[0].split(":")[0]
     deps = load(farm / "projects/farm/prefect.yaml")["deployments"]
@@ -152,9 +130,9 @@ def test_param_types(farm: Path, param: str, annotation: str, value):
 
 
 def test_new_flow_options_and_suffix(farm: Path):
-    result = run("new-flow", "farm", "harvest", "--param", "ids=[1,2]", "--suffix", "two",
-                 "--schedule", "0 6 * * *", "--timezone", "Europe/Paris", "--work-pool", "farm-pool",
-                 "--tag", "crops", "--tag", "daily", "--description", "Harvest the crops.", "--paused")
+    result = invoke("new-flow", "farm", "harvest", "--param", "ids=[1,2]", "--suffix", "two",
+                    "--schedule", "0 6 * * *", "--timezone", "Europe/Paris", "--work-pool", "farm-pool",
+                    "--tag", "crops", "--tag", "daily", "--description", "Harvest the crops.", "--paused")
     assert result.exit_code == 0, result.stderr
     (dep,) = load(farm / "projects/farm/prefect.yaml")["deployments"]
     assert dep == {
@@ -169,10 +147,10 @@ def test_new_flow_options_and_suffix(farm: Path):
 
 def test_one_flows_options_never_become_the_next_flows_defaults(farm: Path):
     # issue 8 §8: defaults were "the last deployment's values"
-    run("new-flow", "farm", "first", "--schedule", "0 1 * * *")
-    run("new-flow", "farm", "second", "--schedule", "0 1 * * *", "--timezone", "Asia/Tokyo",
-        "--work-pool", "gpu-pool", "--tag", "gpu")
-    result = run("new-flow", "farm", "third", "--schedule", "0 1 * * *")
+    invoke("new-flow", "farm", "first", "--schedule", "0 1 * * *")
+    invoke("new-flow", "farm", "second", "--schedule", "0 1 * * *", "--timezone", "Asia/Tokyo",
+           "--work-pool", "gpu-pool", "--tag", "gpu")
+    result = invoke("new-flow", "farm", "third", "--schedule", "0 1 * * *")
     assert result.exit_code == 0, result.stderr
     deps = {d["name"]: d for d in load(farm / "projects/farm/prefect.yaml")["deployments"]}
     assert deps["farm__second"]["schedules"][0]["timezone"] == "Asia/Tokyo"
@@ -190,7 +168,7 @@ def test_defaults_are_declared_once_and_edited_there(farm: Path):
     config.write_text(text.replace("#     name: default-pool", "#     name: farm-pool")
                           .replace("#   #   timezone: UTC", "#   #   timezone: Europe/Paris")
                           .replace("#   tags:\n#   - farm", "#   tags:\n#   - farm\n#   - crops"))
-    result = run("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
+    result = invoke("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
     assert result.exit_code == 0, result.stderr
     (dep,) = load(config)["deployments"]
     assert dep["work_pool"] == {"name": "farm-pool"}
@@ -202,20 +180,20 @@ def test_without_a_declaration_the_built_in_defaults_apply(farm: Path):
     config = farm / "projects/farm/prefect.yaml"
     config.write_text("name: farm\ndeployments:\n- name: farm__old\n  entrypoint: flows/old.py:old_flow\n"
                       "  work_pool:\n    name: other-pool\n  tags: [legacy]\n")
-    result = run("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
+    result = invoke("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
     assert result.exit_code == 0, result.stderr
     new = load(config)["deployments"][1]
     assert new["work_pool"] == {"name": "default-pool"}  # not copied from farm__old
     assert new["tags"] == ["farm"] and new["schedules"][0]["timezone"] == "UTC"
     (warning,) = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert "declares no defaults for new deployments" in warning and "'default-pool'" in warning
-    result = run("new-flow", "farm", "sow", "--work-pool", "other-pool")
+    result = invoke("new-flow", "farm", "sow", "--work-pool", "other-pool")
     assert result.exit_code == 0 and "warning" not in result.stderr  # the pool was chosen
 
 
 def test_defaults_come_from_instructions_template(scratch_repo: Path):
-    run("new-project", "farm", "--work-pool", "farm-pool", "--timezone", "Asia/Tokyo")
-    result = run("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
+    invoke("new-project", "farm", "--work-pool", "farm-pool", "--timezone", "Asia/Tokyo")
+    result = invoke("new-flow", "farm", "harvest", "--schedule", "0 6 * * *")
     assert result.exit_code == 0, result.stderr
     (dep,) = load(scratch_repo / "projects/farm/prefect.yaml")["deployments"]
     assert dep["work_pool"] == {"name": "farm-pool"}
@@ -224,9 +202,9 @@ def test_defaults_come_from_instructions_template(scratch_repo: Path):
 
 def test_existing_bytes_are_kept(farm: Path):
     config = farm / "projects/farm/prefect.yaml"
-    run("new-flow", "farm", "harvest")
+    invoke("new-flow", "farm", "harvest")
     before = config.read_bytes()
-    run("new-flow", "farm", "sow")
+    invoke("new-flow", "farm", "sow")
     after = config.read_bytes()
     # the new entry is one inserted block: what was there is a prefix + suffix of the result
     start, end = splice(before, after)
@@ -238,13 +216,13 @@ def test_existing_bytes_are_kept(farm: Path):
 
 def test_no_deployment_and_dry_run(farm: Path):
     before = tree_hash(farm)
-    result = run("new-flow", "farm", "harvest", "--param", "season=winter", "--dry-run")
+    result = invoke("new-flow", "farm", "harvest", "--param", "season=winter", "--dry-run")
     assert result.exit_code == 0
     assert "would create projects/farm/flows/harvest.py" in result.stdout
     assert "+- name: farm__harvest__winter" in result.stdout
     assert "--- a/projects/farm/prefect.yaml" in result.stdout  # root-relative diff header
     assert tree_hash(farm) == before
-    result = run("new-flow", "farm", "harvest", "--no-deployment")
+    result = invoke("new-flow", "farm", "harvest", "--no-deployment")
     assert result.exit_code == 0
     assert (farm / "projects/farm/flows/harvest.py").exists()
     assert load(farm / "projects/farm/prefect.yaml")["deployments"] == []
@@ -254,29 +232,29 @@ def test_no_deployment_and_dry_run(farm: Path):
 
 
 def test_new_deployment_checks_signature(farm: Path):
-    run("new-flow", "farm", "harvest", "--param", "season=winter")
-    result = run("new-deployment", "farm", "harvest", "--param", "season=autumn")
+    invoke("new-flow", "farm", "harvest", "--param", "season=winter")
+    result = invoke("new-deployment", "farm", "harvest", "--param", "season=autumn")
     assert result.exit_code == 0, result.stderr
     names = [d["name"] for d in load(farm / "projects/farm/prefect.yaml")["deployments"]]
     assert names == ["farm__harvest__winter", "farm__harvest__autumn"]
     before = tree_hash(farm)
-    result = run("new-deployment", "farm", "harvest", "--param", "colour=red")
+    result = invoke("new-deployment", "farm", "harvest", "--param", "colour=red")
     assert result.exit_code == 2
     assert "has no parameter 'colour' (it takes: season)" in result.stderr
-    result = run("new-deployment", "farm", "harvest", "--param", "season=winter")
+    result = invoke("new-deployment", "farm", "harvest", "--param", "season=winter")
     assert result.exit_code == 2 and "already exists" in result.stderr
-    result = run("new-deployment", "farm", "reap", "--param", "season=winter")
+    result = invoke("new-deployment", "farm", "reap", "--param", "season=winter")
     assert result.exit_code == 2 and "cli new-flow farm reap" in result.stderr
     assert tree_hash(farm) == before
 
 
 def test_new_deployment_accepts_any_key_with_kwargs(farm: Path):
     flows = farm / "projects/farm/flows"
-    run("new-flow", "farm", "harvest", "--no-deployment")
+    invoke("new-flow", "farm", "harvest", "--no-deployment")
     path = flows / "harvest.py"
     path.write_text(path.read_text().replace("def harvest_flow() -> dict:",
                                              "def harvest_flow(**kwargs) -> dict:"))
-    result = run("new-deployment", "farm", "harvest", "--param", "anything=1")
+    result = invoke("new-deployment", "farm", "harvest", "--param", "anything=1")
     assert result.exit_code == 0, result.stderr
 
 
@@ -339,13 +317,13 @@ BAD = [
 
 @pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input(farm: Path, args: list[str], message: str):
-    run("new-flow", "farm", "sow")
+    invoke("new-flow", "farm", "sow")
     _other_project_with(farm, "farm__dupe")
     (farm / "projects" / "bare" / "flows").mkdir(parents=True)  # a project folder, no prefect.yaml
     (farm / "projects" / "bare" / "flows" / "harvest.py").write_text("")
     before = tree_hash(farm)
-    result = run(*args)
-    assert result.exit_code == 2, result.output
+    result = invoke(*args)
+    assert result.exit_code == 2, result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert message in lines[0]
@@ -360,7 +338,7 @@ def test_bad_input(farm: Path, args: list[str], message: str):
 def test_malformed_prefect_yaml(farm: Path, content: str, message: str):
     (farm / "projects/farm/prefect.yaml").write_text(content)
     before = tree_hash(farm)
-    result = run("new-flow", "farm", "harvest")
+    result = invoke("new-flow", "farm", "harvest")
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert tree_hash(farm) == before  # the flow file was not written either
@@ -370,12 +348,12 @@ def test_root_option_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     root = tmp_path / "mono"
     (root / "projects").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
-    assert run("new-project", "farm", root=root).exit_code == 0
+    assert invoke("new-project", "farm", root=root).exit_code == 0
     monkeypatch.setenv("SCAFFOLD_ROOT", str(root))
-    assert run("new-flow", "farm", "harvest").exit_code == 0
+    assert invoke("new-flow", "farm", "harvest").exit_code == 0
     assert (root / "projects/farm/flows/harvest.py").exists()
     monkeypatch.delenv("SCAFFOLD_ROOT")
-    result = run("new-flow", "farm", "sow")
+    result = invoke("new-flow", "farm", "sow")
     assert result.exit_code == 2 and "no 'projects/' folder" in result.stderr
 
 

@@ -13,19 +13,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.generate.test_cli import CLI, load, run, tree_hash
+from tests.helpers.cli import invoke
+from tests.helpers.generate import CLI, load, tree_hash
 
 
 @pytest.fixture
 def farm(scratch_repo: Path) -> Path:
-    assert run("new-project", "farm").exit_code == 0
+    assert invoke("new-project", "farm").exit_code == 0
     return scratch_repo
 
 
 def refused(root: Path, *args: str, message: str, code: int = 2) -> str:
     before = tree_hash(root)
-    result = run(*args)
-    assert result.exit_code == code, result.output
+    result = invoke(*args)
+    assert result.exit_code == code, result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert message in lines[0], lines[0]
@@ -81,7 +82,7 @@ def test_long_value_is_shortened_in_the_message(farm: Path):
 
 
 def test_env_template_warns_once_that_the_value_is_stored_in_clear(farm: Path):
-    result = run("new-flow", "farm", "db", "--param", "password={{ $DB_PASSWORD }}")
+    result = invoke("new-flow", "farm", "db", "--param", "password={{ $DB_PASSWORD }}")
     assert result.exit_code == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1
@@ -91,8 +92,8 @@ def test_env_template_warns_once_that_the_value_is_stored_in_clear(farm: Path):
 
 
 def test_secret_block_warns_variables_do_not(farm: Path):
-    result = run("new-flow", "farm", "db", "--param", "pw={{ prefect.blocks.secret.db_pw }}",
-                 "--param", "region={{ prefect.variables.region }}", "--suffix", "main")
+    result = invoke("new-flow", "farm", "db", "--param", "pw={{ prefect.blocks.secret.db_pw }}",
+                    "--param", "region={{ prefect.variables.region }}", "--suffix", "main")
     assert result.exit_code == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1 and "prefect.blocks.secret.db_pw" in warnings[0]
@@ -147,14 +148,14 @@ def test_new_deployment_refuses_values_of_another_type(typed_flow: Path, param: 
     ("days={{ prefect.variables.days }}", "{{ prefect.variables.days }}"),  # filled at deploy
 ])
 def test_new_deployment_reads_a_value_as_the_declared_type(typed_flow: Path, param: str, value):
-    result = run("new-deployment", "farm", "report", "--param", param, "--suffix", "x")
+    result = invoke("new-deployment", "farm", "report", "--param", param, "--suffix", "x")
     assert result.exit_code == 0, result.stderr
     (dep,) = load(typed_flow / "projects/farm/prefect.yaml")["deployments"]
     assert dep["parameters"] == {param.split("=")[0].split(":")[0]: value}
 
 
 def test_new_deployment_of_a_flow_with_a_syntax_error(farm: Path):
-    run("new-flow", "farm", "harvest", "--no-deployment")
+    invoke("new-flow", "farm", "harvest", "--no-deployment")
     path = farm / "projects/farm/flows/harvest.py"
     path.write_text("def harvest_flow(:\n")
     refused(farm, "new-deployment", "farm", "harvest", "--param", "a=1",
@@ -213,7 +214,7 @@ def test_symlink_inside_the_repository_is_fine(farm: Path):
     shared.write_bytes(config.read_bytes())
     config.unlink()
     config.symlink_to(shared)
-    assert run("new-flow", "farm", "harvest").exit_code == 0
+    assert invoke("new-flow", "farm", "harvest").exit_code == 0
     assert config.is_symlink() and "farm__harvest" in shared.read_text()
 
 
@@ -226,7 +227,7 @@ def test_read_only_prefect_yaml_is_refused(farm: Path):
         refused(farm, "new-deployment", "farm", "harvest", "--param", "a=1",
                 message="no flow 'harvest'")
         config.chmod(0o644)
-        assert run("new-flow", "farm", "harvest", "--param", "a=1").exit_code == 0
+        assert invoke("new-flow", "farm", "harvest", "--param", "a=1").exit_code == 0
         config.chmod(0o444)
         refused(farm, "new-deployment", "farm", "harvest", "--param", "a=2",
                 message="read-only")
@@ -242,7 +243,7 @@ def test_a_failed_write_names_the_real_file_and_what_was_undone(farm: Path, monk
 
     monkeypatch.setattr(fs.os, "replace", full)
     before = tree_hash(farm)
-    result = run("new-flow", "farm", "harvest")
+    result = invoke("new-flow", "farm", "harvest")
     assert result.exit_code == 1
     (line,) = result.stderr.strip().splitlines()
     config = farm / "projects/farm/prefect.yaml"
@@ -334,7 +335,7 @@ def test_sigint_to_a_process_waiting_for_the_lock(farm: Path):
 
 
 def test_concurrent_new_deployments_of_one_flow(farm: Path):
-    assert run("new-flow", "farm", "harvest", "--param", "n=0").exit_code == 0
+    assert invoke("new-flow", "farm", "harvest", "--param", "n=0").exit_code == 0
     env = {**os.environ, "SCAFFOLD_ROOT": str(farm)}
     procs = [subprocess.Popen([*CLI, "new-deployment", "farm", "harvest", "--param", f"n={i}"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -348,7 +349,7 @@ def test_concurrent_new_deployments_of_one_flow(farm: Path):
 
 def test_odd_bytes_in_values_round_trip(farm: Path):
     value = "tab\there \x01 nul-free \u2028 quote\" back\\slash #hash: colon"
-    result = run("new-flow", "farm", "harvest", "--param", f"s:str={value}", "--suffix", "odd")
+    result = invoke("new-flow", "farm", "harvest", "--param", f"s:str={value}", "--suffix", "odd")
     assert result.exit_code == 0, result.stderr
     (dep,) = load(farm / "projects/farm/prefect.yaml")["deployments"]
     assert dep["parameters"] == {"s": value}
@@ -359,8 +360,8 @@ def test_odd_bytes_in_values_round_trip(farm: Path):
 def test_generated_code_has_no_mutable_default(farm: Path):
     import ast
 
-    run("new-flow", "farm", "harvest", "--param", "ids=[1, 2]", "--param", 'opt={"a": [1]}',
-        "--suffix", "s")
+    invoke("new-flow", "farm", "harvest", "--param", "ids=[1, 2]", "--param", 'opt={"a": [1]}',
+           "--suffix", "s")
     tree = ast.parse((farm / "projects/farm/flows/harvest.py").read_text())
     for func in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
         for default in func.args.defaults + func.args.kw_defaults:
@@ -384,7 +385,7 @@ def test_alias_bomb_is_refused_quickly(farm: Path):
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
     lines += ["deployments: []", ""]
     config.write_text("\n".join(lines))
-    run("new-flow", "farm", "harvest", "--no-deployment")
+    invoke("new-flow", "farm", "harvest", "--no-deployment")
     for args in (["new-flow", "farm", "sow"], ["new-deployment", "farm", "harvest", "--suffix", "x"]):
         start = time.monotonic()
         refused(farm, *args, message="prefect.yaml")
@@ -395,6 +396,6 @@ def test_a_symlink_loop_elsewhere_does_not_stop_new_flow(farm: Path):
     projects = farm / "projects"
     (projects / "loop1").symlink_to(projects / "loop2")
     (projects / "loop2").symlink_to(projects / "loop1")
-    result = run("new-flow", "farm", "harvest")
+    result = invoke("new-flow", "farm", "harvest")
     assert result.exit_code == 0, result.stderr
     assert (projects / "farm/flows/harvest.py").is_file()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.generate.defaults import project_defaults
-from tests.generate.test_cli import run
+from tests.helpers.cli import invoke
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,15 +17,15 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_the_sample_project_is_what_the_generator_makes(scratch_repo: Path):
-    assert run("new-project", "dw_tutorial").exit_code == 0
-    result = run("new-flow", "dw_tutorial", "load_table", "--param", "table=orders",
-                 "--description", "Load one table of the tutorial data warehouse.")
+    assert invoke("new-project", "dw_tutorial").exit_code == 0
+    result = invoke("new-flow", "dw_tutorial", "load_table", "--param", "table=orders",
+                    "--description", "Load one table of the tutorial data warehouse.")
     assert result.exit_code == 0, result.stderr
     assert _files(scratch_repo / "projects/dw_tutorial") == _files(REPO / "projects/dw_tutorial")
 
 
 def test_a_new_project_declares_its_defaults(scratch_repo: Path):
-    result = run("new-project", "farm", "--work-pool", "farm-pool", "--timezone", "Asia/Tokyo")
+    result = invoke("new-project", "farm", "--work-pool", "farm-pool", "--timezone", "Asia/Tokyo")
     assert result.exit_code == 0, result.stderr
     text = (scratch_repo / "projects/farm/prefect.yaml").read_text()
     assert "are the project's defaults" in text

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from scaffold.cli import cli
 from scaffold.lint.rules._common import config_file, flow_file
+from tests.helpers.cli import CliResult, invoke
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "lint"
@@ -32,17 +28,6 @@ def clean_project(project: str = "farm", flows: tuple[str, ...] = ("harvest",)) 
     return files
 
 
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def lint(root: Path, *args: str, cwd: Path | None = None) -> Run:
-    """`cli --root ROOT lint ARGS...` in-process (CliRunner), from ``cwd`` (default: root)."""
-    runner = CliRunner(mix_stderr=False)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(cwd or root)
-        result = runner.invoke(cli, ["--root", str(root), "lint", *args], catch_exceptions=False)
-    return Run(result.exit_code, result.stdout, result.stderr)
+def lint(root: Path, *args: str, cwd: Path | None = None) -> CliResult:
+    """`cli --root ROOT lint ARGS...` in-process, from ``cwd`` (default: root)."""
+    return invoke("lint", *args, root=root, cwd=cwd or root)

@@ -9,20 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
-
-from scaffold.cli import cli
+from tests.helpers.cli import invoke
 
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "cli")
 PREFECT = str(BIN / "prefect")
-
-
-def run(*args: str, root: Path | None = None, input: str | None = None):
-    """`cli ARGS` in process (stdout is not a terminal: plain output)."""
-    runner = CliRunner(mix_stderr=False)
-    prefix = ["--root", str(root)] if root else []
-    return runner.invoke(cli, [*prefix, *args], input=input, catch_exceptions=False)
 
 
 def run_process(args: list[str], cwd: Path, env: dict[str, str] | None = None,
@@ -34,11 +25,11 @@ def run_process(args: list[str], cwd: Path, env: dict[str, str] | None = None,
 def generate(root: Path, project: str, flow: str, *params: str) -> None:
     """A project and a flow made by the real generator (cli new-project / new-flow)."""
     if not (root / "projects" / project).exists():
-        result = run("new-project", project, root=root)
-        assert result.exit_code == 0, result.output + result.stderr
+        result = invoke("new-project", project, root=root)
+        assert result.exit_code == 0, result.stdout + result.stderr
     args = [a for p in params for a in ("--param", p)]
-    result = run("new-flow", project, flow, *args, root=root)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("new-flow", project, flow, *args, root=root)
+    assert result.exit_code == 0, result.stdout + result.stderr
 
 
 class Server:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.lint.rules._common import config_file, flow_file
+from tests.helpers.cli import invoke
 from tests.helpers.lint import clean_project, lint, write_files
 
 FLOW = "projects/farm/flows/harvest.py"
@@ -111,13 +112,9 @@ def test_missing_projects_folder_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_no_repository_at_all_is_one_line_exit_2(tmp_path: Path, monkeypatch) -> None:
-    from click.testing import CliRunner
-
-    from scaffold.cli import cli
-
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SCAFFOLD_ROOT", raising=False)
-    result = CliRunner(mix_stderr=False).invoke(cli, ["lint"])
+    result = invoke("lint")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: no 'projects/' folder in ")
     assert result.stderr.count("\n") == 1

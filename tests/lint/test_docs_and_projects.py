@@ -8,6 +8,7 @@ import pytest
 
 from scaffold.lint import docs
 from scaffold.lint.rules import all_rules
+from tests.helpers.cli import invoke
 from tests.helpers.lint import REPO, lint
 
 
@@ -47,19 +48,14 @@ def test_the_repository_projects_are_clean() -> None:
 
 
 def test_what_the_generator_writes_is_clean(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
-
-    from scaffold.cli import cli
-
     root = tmp_path / "repo"
     (root / "projects").mkdir(parents=True)
     monkeypatch.chdir(root)
-    runner = CliRunner(mix_stderr=False)
     for args in (["new-project", "farm"], ["new-project", "orchard"],
                  ["new-flow", "farm", "harvest", "--param", "season=winter",
                   "--param", "season=summer"],
                  ["new-flow", "farm", "sow"], ["new-flow", "orchard", "harvest"]):
-        result = runner.invoke(cli, args)
+        result = invoke(*args)
         assert result.exit_code == 0, (args, result.stderr)
     run = lint(root)
     assert (run.exit_code, run.stdout) == (0, ""), run.stdout

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.lint import noqa
+from tests.helpers.cli import invoke
 from tests.helpers.lint import clean_project, lint, write_files
 
 FLOW = "projects/farm/flows/harvest.py"
@@ -149,10 +150,6 @@ def test_command_line_select_replaces_the_configured_selection(tmp_path: Path) -
 
 
 def test_projects_folder_from_configuration(tmp_path: Path, monkeypatch) -> None:
-    from click.testing import CliRunner
-
-    from scaffold.cli import cli
-
     root = tmp_path / "repo"
     files = {k.replace("projects/", "flows_repo/"): v for k, v in clean_project().items()}
     files["flows_repo/farm/flows/harvest.py"] = _flow_with("@flow")
@@ -162,7 +159,7 @@ def test_projects_folder_from_configuration(tmp_path: Path, monkeypatch) -> None
         (root / rel).write_text(content)
     monkeypatch.chdir(root / "flows_repo" / "farm")  # found by walking up, no --root
     monkeypatch.delenv("SCAFFOLD_ROOT", raising=False)
-    result = CliRunner(mix_stderr=False).invoke(cli, ["lint"])
+    result = invoke("lint")
     assert result.exit_code == 1, result.stderr
     assert result.stdout.startswith("flows/harvest.py:10:2: PF004 ")
 

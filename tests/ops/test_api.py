@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from scaffold.ops import api
-from tests.helpers.ops import CLI, run, run_process
+from tests.helpers.cli import invoke
+from tests.helpers.ops import CLI, run_process
 
 SECRET = "s3cr%40t"  # percent-encoded '@': decoded as httpx does
 
@@ -43,13 +44,13 @@ def test_status_with_credentials_in_the_url(scratch_repo: Path, prefect_server, 
     """Was: 'not reachable (unknown host)' although the server is up, password echoed."""
     url = with_creds(prefect_server.api_url)
     monkeypatch.setenv("PREFECT_API_URL", url)
-    result = run("status", "--json", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
-    assert "s3cr" not in result.output + result.stderr
-    assert f'"api_url": "{api.mask_url(url)}"' in result.output
-    server_status = run("server", "status", root=scratch_repo)
-    assert f"operations use: {api.mask_url(url)} (from PREFECT_API_URL)" in server_status.output
-    assert "s3cr" not in server_status.output + server_status.stderr
+    result = invoke("status", "--json", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "s3cr" not in result.stdout + result.stderr
+    assert f'"api_url": "{api.mask_url(url)}"' in result.stdout
+    server_status = invoke("server", "status", root=scratch_repo)
+    assert f"operations use: {api.mask_url(url)} (from PREFECT_API_URL)" in server_status.stdout
+    assert "s3cr" not in server_status.stdout + server_status.stderr
 
 
 def test_errors_never_show_the_password(scratch_repo: Path, monkeypatch) -> None:
@@ -62,11 +63,11 @@ def test_errors_never_show_the_password(scratch_repo: Path, monkeypatch) -> None
         "deployments:\n- name: farm__harvest\n  entrypoint: flows/harvest.py:harvest_flow\n")
     for args in (("status",), ("prefect", "deployment", "pause", "-p", "farm"),
                  ("server", "status")):
-        result = run(*args, root=scratch_repo)
-        assert "s3cr" not in result.output + result.stderr, args
+        result = invoke(*args, root=scratch_repo)
+        assert "s3cr" not in result.stdout + result.stderr, args
         if args != ("server", "status"):  # that one's exit is the embedded server's health
-            assert result.exit_code == 1, (args, result.output, result.stderr)
-    result = run("status", root=scratch_repo)
+            assert result.exit_code == 1, (args, result.stdout, result.stderr)
+    result = invoke("status", root=scratch_repo)
     assert result.stderr == (f"error: Prefect server not reachable at {api.mask_url(url)} "
                              "(connection refused); check the URL (from PREFECT_API_URL) or "
                              "unset it to use the embedded server (`cli server start`)\n")
@@ -87,21 +88,21 @@ def test_server_that_requires_basic_auth(scratch_repo: Path, monkeypatch) -> Non
     with server:
         (scratch_repo / "projects/farm").mkdir()
         monkeypatch.setenv("PREFECT_API_URL", with_creds(server.api_url))
-        ok = run("status", "--json", root=scratch_repo)
-        assert ok.exit_code == 0, ok.output + ok.stderr
-        assert "s3cr" not in ok.output
+        ok = invoke("status", "--json", root=scratch_repo)
+        assert ok.exit_code == 0, ok.stdout + ok.stderr
+        assert "s3cr" not in ok.stdout
         passthrough = run_process([CLI, "prefect", "work-pool", "ls"], cwd=scratch_repo,
                                   env=dict(os.environ))
         assert passthrough.returncode == 0, passthrough.stderr
 
         monkeypatch.setenv("PREFECT_API_URL", server.api_url)
         monkeypatch.setenv("PREFECT_API_AUTH_STRING", "user:s3cr@t")
-        assert run("status", root=scratch_repo).exit_code == 0
+        assert invoke("status", root=scratch_repo).exit_code == 0
 
         monkeypatch.delenv("PREFECT_API_AUTH_STRING")
         monkeypatch.setenv("PREFECT_API_URL", with_creds(server.api_url, password="wr0ng"))
-        bad = run("status", root=scratch_repo)
-        assert bad.exit_code == 1, bad.output + bad.stderr
+        bad = invoke("status", root=scratch_repo)
+        assert bad.exit_code == 1, bad.stdout + bad.stderr
         assert bad.stderr.count("\n") == 1 and "wr0ng" not in bad.stderr
         assert "user:***@127.0.0.1" in bad.stderr and "401" in bad.stderr
 
@@ -139,14 +140,14 @@ def test_probe_sends_the_url_credentials_as_basic_auth() -> None:
 
 def test_help_shows_the_port_in_effect(scratch_repo: Path, monkeypatch) -> None:
     monkeypatch.setenv("SCAFFOLD_SERVER_PORT", "4321")
-    result = run("server", "--help", root=scratch_repo)
+    result = invoke("server", "--help", root=scratch_repo)
     assert result.exit_code == 0
-    assert "`prefect server start` on http://127.0.0.1:4321/api" in result.output
-    assert "3. the embedded server: http://127.0.0.1:4321/api" in result.output
-    assert "29020" in result.output  # the default, named as such
+    assert "`prefect server start` on http://127.0.0.1:4321/api" in result.stdout
+    assert "3. the embedded server: http://127.0.0.1:4321/api" in result.stdout
+    assert "29020" in result.stdout  # the default, named as such
     monkeypatch.setenv("SCAFFOLD_SERVER_PORT", "nope")
-    result = run("server", "--help", root=scratch_repo)
-    assert result.exit_code == 0 and "is not a port number" in result.output
+    result = invoke("server", "--help", root=scratch_repo)
+    assert result.exit_code == 0 and "is not a port number" in result.stdout
     monkeypatch.delenv("SCAFFOLD_SERVER_PORT")
     # a fresh process reads it too (the help is built when shown, not at import)
     out = subprocess.run([CLI, "server", "--help"], capture_output=True, text=True, check=False,

@@ -20,7 +20,8 @@ from scaffold.errors import OperationError
 from scaffold.ops import api
 from scaffold.ops.embedded import Embedded, _group_alive, ensure_process_pool
 from scaffold.ops.passthrough import needs_api
-from tests.helpers.ops import CLI, PREFECT, generate, run, run_process
+from tests.helpers.cli import invoke
+from tests.helpers.ops import CLI, PREFECT, generate, run_process
 
 # -- pass-through --------------------------------------------------------------------------------
 
@@ -28,7 +29,7 @@ from tests.helpers.ops import CLI, PREFECT, generate, run, run_process
 @pytest.mark.integration
 def test_pass_through_same_output_and_exit_code(scratch_repo: Path, server):
     generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
-    assert run("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
     cases = [["deployments", "ls"], ["deployment", "ls"], ["flows", "ls"],
              ["deployment", "inspect", "nosuch/nosuch"], ["no-such-command"],
              ["deployment", "ls", "--help"], ["version"]]
@@ -57,7 +58,7 @@ def test_pass_through_same_output_and_exit_code(scratch_repo: Path, server):
 def test_pass_through_uses_the_embedded_default(scratch_repo: Path, server, monkeypatch):
     """Without PREFECT_API_URL, `cli prefect ...` talks to the embedded server's URL."""
     generate(scratch_repo, "farm", "harvest")
-    assert run("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
     port = server.api_url.rsplit(":", 1)[1].split("/")[0]
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(SCAFFOLD_SERVER_PORT=port, COLUMNS="250")
@@ -67,16 +68,16 @@ def test_pass_through_uses_the_embedded_default(scratch_repo: Path, server, monk
 
 
 def test_help_lists_ours_and_pass_through(scratch_repo: Path):
-    result = run("prefect", "--help", root=scratch_repo)
+    result = invoke("prefect", "--help", root=scratch_repo)
     assert result.exit_code == 0
     for text in ("deploy", "deployment", "Other commands", "cli prefect flows ls"):
-        assert text in result.output
-    result = run("prefect", "deployment", "--help", root=scratch_repo)
+        assert text in result.stdout
+    result = invoke("prefect", "deployment", "--help", root=scratch_repo)
     assert result.exit_code == 0
     for text in ("pause", "resume", "delete", "prefect deployment COMMAND"):
-        assert text in result.output
-    result = run("prefect", "deploy", "--help", root=scratch_repo)
-    assert "--pause" in result.output and "-p, --project" in result.output
+        assert text in result.stdout
+    result = invoke("prefect", "deploy", "--help", root=scratch_repo)
+    assert "--pause" in result.stdout and "-p, --project" in result.stdout
 
 
 def test_help_does_not_import_prefect(scratch_repo: Path):
@@ -118,9 +119,9 @@ def test_server_down_one_line_exit_1(farm_config: Path, monkeypatch):
     before = (farm_config / "projects" / "farm" / "prefect.yaml").read_bytes()
     for args in COMMANDS:
         start = time.monotonic()
-        result = run(*args, root=farm_config)
+        result = invoke(*args, root=farm_config)
         assert time.monotonic() - start < 5, args
-        assert result.exit_code == 1, (args, result.output, result.stderr)
+        assert result.exit_code == 1, (args, result.stdout, result.stderr)
         assert result.stderr.count("\n") == 1, result.stderr
         assert result.stderr.startswith(f"error: Prefect server not reachable at {url} "
                                         "(connection refused)")
@@ -148,7 +149,7 @@ def test_server_not_answering_times_out(farm_config: Path, monkeypatch):
         monkeypatch.setenv("PREFECT_API_URL", url)
         monkeypatch.setenv("SCAFFOLD_API_TIMEOUT", "1")
         start = time.monotonic()
-        result = run("prefect", "deployment", "pause", "-p", "farm", root=farm_config)
+        result = invoke("prefect", "deployment", "pause", "-p", "farm", root=farm_config)
         assert time.monotonic() - start < 4
     assert result.exit_code == 1
     assert f"not reachable at {url} (no answer within 1 s)" in result.stderr
@@ -177,11 +178,11 @@ def test_resolution_order(tmp_path: Path):
 
 
 def test_server_help_documents_resolution(scratch_repo: Path):
-    result = run("server", "--help", root=scratch_repo)
+    result = invoke("server", "--help", root=scratch_repo)
     assert result.exit_code == 0
     for text in ("1. PREFECT_API_URL in the environment", "2. PREFECT_API_URL in the active",
                  "3. the embedded server: http://127.0.0.1:29020/api", "http://localhost:29020"):
-        assert text in result.output
+        assert text in result.stdout
 
 
 # -- the embedded server -----------------------------------------------------------------------
@@ -207,26 +208,27 @@ def test_embedded_server_start_status_stop(scratch_repo: Path, monkeypatch):
         assert (scratch_repo / ".prefect" / "server.log").exists()
         assert list((scratch_repo / ".prefect").glob("*.db"))  # SQLite under <root>/.prefect
 
-        again = run("server", "start", root=scratch_repo)
-        assert again.exit_code == 0 and "already running" in again.output
-        status = run("server", "status", root=scratch_repo)
-        assert status.exit_code == 0 and "healthy" in status.output
-        assert f"operations use: http://127.0.0.1:{port}/api" in status.output
+        again = invoke("server", "start", root=scratch_repo)
+        assert again.exit_code == 0 and "already running" in again.stdout
+        status = invoke("server", "status", root=scratch_repo)
+        assert status.exit_code == 0 and "healthy" in status.stdout
+        assert f"operations use: http://127.0.0.1:{port}/api" in status.stdout
 
         # the operations use it without PREFECT_API_URL
         generate(scratch_repo, "farm", "harvest")
-        result = run("prefect", "deploy", "-p", "farm", root=scratch_repo)
-        assert result.exit_code == 0, result.output + result.stderr
-        assert f"deployed to http://127.0.0.1:{port}/api" in result.output
+        result = invoke("prefect", "deploy", "-p", "farm", root=scratch_repo)
+        assert result.exit_code == 0, result.stdout + result.stderr
+        assert f"deployed to http://127.0.0.1:{port}/api" in result.stdout
         pid = emb.pid()
     finally:
-        stopped = run("server", "stop", root=scratch_repo)
-    assert stopped.exit_code == 0 and f"stopped (pid {pid})" in stopped.output
+        stopped = invoke("server", "stop", root=scratch_repo)
+    assert stopped.exit_code == 0 and f"stopped (pid {pid})" in stopped.stdout
     assert not _group_alive(pid)  # the whole process group is gone (zombies aside)
     assert not (scratch_repo / ".prefect" / "server.pid").exists()
-    status = run("server", "status", root=scratch_repo)
-    assert status.exit_code == 1 and "not running" in status.output
-    assert run("server", "stop", root=scratch_repo).output.strip() == "Prefect server not running"
+    status = invoke("server", "status", root=scratch_repo)
+    assert status.exit_code == 1 and "not running" in status.stdout
+    stop = invoke("server", "stop", root=scratch_repo)
+    assert stop.stdout.strip() == "Prefect server not running"
 
 
 def test_stop_ignores_a_stale_pid_file(scratch_repo: Path, monkeypatch):
@@ -236,8 +238,8 @@ def test_stop_ignores_a_stale_pid_file(scratch_repo: Path, monkeypatch):
     try:
         # a live process that is not a Prefect server must never be signalled
         (scratch_repo / ".prefect" / "server.pid").write_text(f"{sleeper.pid}\n")
-        result = run("server", "stop", root=scratch_repo)
-        assert result.exit_code == 0 and "not running" in result.output
+        result = invoke("server", "stop", root=scratch_repo)
+        assert result.exit_code == 0 and "not running" in result.stdout
         assert sleeper.poll() is None
     finally:
         os.killpg(sleeper.pid, signal.SIGKILL)
@@ -290,8 +292,8 @@ def test_not_a_prefect_api_one_line_exit_1(farm_config: Path, web_server: int, m
     for url in (f"http://127.0.0.1:{web_server}/api", f"http://127.0.0.1:{web_server}"):
         monkeypatch.setenv("PREFECT_API_URL", url)
         for args in [*COMMANDS, ("prefect", "flows", "ls"), ("prefect", "deployment", "ls")]:
-            result = run(*args, root=farm_config)
-            assert result.exit_code == 1, (args, result.output, result.stderr)
+            result = invoke(*args, root=farm_config)
+            assert result.exit_code == 1, (args, result.stdout, result.stderr)
             assert result.stderr.count("\n") == 1, (args, result.stderr)
             assert result.stderr.startswith(f"error: {url} (PREFECT_API_URL) answers HTTP but "
                                             "is not a Prefect API"), result.stderr
@@ -311,15 +313,15 @@ def test_client_failing_to_reach_the_api_is_one_line(web_server: int):
 def test_embedded_port_held_by_another_web_server(scratch_repo: Path, web_server: int, monkeypatch):
     monkeypatch.setenv("SCAFFOLD_SERVER_PORT", str(web_server))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    result = run("server", "start", root=scratch_repo)
-    assert result.exit_code == 1, result.output + result.stderr
+    result = invoke("server", "start", root=scratch_repo)
+    assert result.exit_code == 1, result.stdout + result.stderr
     assert result.stderr == (f"error: port {web_server} on 127.0.0.1 is used by another "
                              "program; stop it or set SCAFFOLD_SERVER_PORT to a free port\n")
     assert not (scratch_repo / ".prefect" / "server.pid").exists()
-    status = run("server", "status", root=scratch_repo)
+    status = invoke("server", "status", root=scratch_repo)
     assert status.exit_code == 1
-    assert "a Prefect server answers" not in status.output
-    assert f"port {web_server} is used by another program" in status.output
+    assert "a Prefect server answers" not in status.stdout
+    assert f"port {web_server} is used by another program" in status.stdout
 
 
 # -- pass-through with the server down ---------------------------------------------------------

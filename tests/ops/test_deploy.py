@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from scaffold import yamledit
-from tests.helpers.ops import CLI, PREFECT, generate, run, run_process
+from tests.helpers.cli import invoke
+from tests.helpers.ops import CLI, PREFECT, generate, run_process
 from tests.ops.test_plan import set_entry
 
 pytestmark = pytest.mark.integration
@@ -32,8 +33,8 @@ def two_projects(harvest_repo: Path) -> Path:
 
 
 def test_deploy_by_project(harvest_repo: Path, server):
-    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
     on_server = server.deployments()
     assert set(on_server) == {WINTER, SUMMER}
     winter = on_server[WINTER]
@@ -48,59 +49,59 @@ def test_deploy_by_project(harvest_repo: Path, server):
         "directory": "{{ $SCAFFOLD_ROOT }}/projects/farm"}}]
     assert "season" in winter.parameter_openapi_schema["properties"]
     # progress lines (plain: not a terminal), then the summary table
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0] == "[1/2] farm__harvest__winter: created, active"
     assert lines[1] == "[2/2] farm__harvest__summer: created, active"
-    assert "2 of 2 deployed to " + server.api_url in result.output
+    assert "2 of 2 deployed to " + server.api_url in result.stdout
     assert not (harvest_repo / "projects" / "farm" / ".prefect").exists()
 
 
 def test_deploy_never_writes_prefect_yaml(harvest_repo: Path, server):
     path = harvest_repo / "projects" / "farm" / "prefect.yaml"
     before = path.read_bytes()
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     assert path.read_bytes() == before
 
 
 def test_deploy_by_name_and_both(two_projects: Path, server):
-    result = run("prefect", "deploy", "-d", "farm__harvest__winter", root=two_projects)
+    result = invoke("prefect", "deploy", "-d", "farm__harvest__winter", root=two_projects)
     assert result.exit_code == 0, result.stderr
     assert set(server.deployments()) == {WINTER}
-    result = run("prefect", "deploy", "-p", "dw", "-d", "farm__harvest__summer",
-                 root=two_projects)
+    result = invoke("prefect", "deploy", "-p", "dw", "-d", "farm__harvest__summer",
+                    root=two_projects)
     assert result.exit_code == 0, result.stderr
     assert set(server.deployments()) == {WINTER, SUMMER, ORDERS}
-    assert "2 of 2 deployed" in result.output
+    assert "2 of 2 deployed" in result.stdout
 
 
 def test_deploy_several_projects(two_projects: Path, server):
-    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects)
+    result = invoke("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects)
     assert result.exit_code == 0, result.stderr
     assert set(server.deployments()) == {WINTER, SUMMER, ORDERS}
     assert not any(server.paused().values())
 
 
 def test_deploy_pause_flag_creates_paused(harvest_repo: Path, server):
-    result = run("prefect", "deploy", "-d", "farm__harvest__winter", "--pause", root=harvest_repo)
+    result = invoke("prefect", "deploy", "-d", "farm__harvest__winter", "--pause", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
-    assert "created, paused (--pause)" in result.output
+    assert "created, paused (--pause)" in result.stdout
     assert server.paused() == {WINTER: True}
 
 
 def test_redeploy_keeps_pause_state(harvest_repo: Path, server):
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     server.set_paused(SUMMER, True)
-    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
     assert server.paused() == {WINTER: False, SUMMER: True}
     # nothing changed in prefect.yaml: nothing written, the pause stays
-    assert "farm__harvest__summer: unchanged, paused (kept)" in result.output
-    assert "farm__harvest__winter: unchanged, active (kept)" in result.output
-    assert "stay paused" in result.output and "cli prefect deployment resume" in result.output
+    assert "farm__harvest__summer: unchanged, paused (kept)" in result.stdout
+    assert "farm__harvest__winter: unchanged, active (kept)" in result.stdout
+    assert "stay paused" in result.stdout and "cli prefect deployment resume" in result.stdout
 
     # --pause pauses the active one too
-    assert run("prefect", "deploy", "-p", "farm", "--pause", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", "--pause", root=harvest_repo).exit_code == 0
     assert server.paused() == {WINTER: True, SUMMER: True}
 
     # prefect.yaml's own `paused` wins over the server's state
@@ -110,23 +111,23 @@ def test_redeploy_keeps_pause_state(harvest_repo: Path, server):
     entries[1] = {**entries[1], "paused": False}
     text = yamledit.remove_deployments(text, ["farm__harvest__summer"])
     path.write_text(yamledit.insert_deployments(text, [entries[1]]))
-    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
-    assert "farm__harvest__summer: updated (paused), active (prefect.yaml)" in result.output
+    assert "farm__harvest__summer: updated (paused), active (prefect.yaml)" in result.stdout
     assert server.paused() == {WINTER: True, SUMMER: False}
 
 
 def test_unknown_names_deploy_nothing(two_projects: Path, server):
-    result = run("prefect", "deploy", "-p", "farm", "-d", "farm__harvest__wintr",
-                 root=two_projects)
+    result = invoke("prefect", "deploy", "-p", "farm", "-d", "farm__harvest__wintr",
+                    root=two_projects)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
     assert "unknown deployment 'farm__harvest__wintr'" in result.stderr
     assert "farm__harvest__winter" in result.stderr  # the near match
-    result = run("prefect", "deploy", "-p", "farmm", root=two_projects)
+    result = invoke("prefect", "deploy", "-p", "farmm", root=two_projects)
     assert result.exit_code == 2 and "'farm'" in result.stderr
     assert server.deployments() == {}
-    result = run("prefect", "deploy", root=two_projects)
+    result = invoke("prefect", "deploy", root=two_projects)
     assert result.exit_code == 2 and "-p PROJECT" in result.stderr
 
 
@@ -136,15 +137,15 @@ def test_failing_flow_file_fails_before_any_write(harvest_repo: Path, server):
     generate(harvest_repo, "farm", "broken")
     flow_file = harvest_repo / "projects" / "farm" / "flows" / "broken.py"
     flow_file.write_text("raise RuntimeError('boom at import')\n" + flow_file.read_text())
-    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 1
     assert server.deployments() == {}
     assert "farm__broken: entrypoint: flows/broken.py:broken_flow:" in result.stderr
     assert "boom at import" in result.stderr and "nothing was written" in result.stderr
-    result = run("prefect", "deploy", "-p", "farm", "--keep-going", root=harvest_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", "--keep-going", root=harvest_repo)
     assert result.exit_code == 1
     assert set(server.deployments()) == {WINTER, SUMMER}
-    assert "2 of 3 deployed" in result.output and "1 invalid" in result.output
+    assert "2 of 3 deployed" in result.stdout and "1 invalid" in result.stdout
     assert "farm/farm__broken:" in result.stderr and "boom at import" in result.stderr
 
 
@@ -152,7 +153,7 @@ def test_missing_work_pool_is_explained(scratch_repo: Path, server):
     generate(scratch_repo, "farm", "harvest")
     path = scratch_repo / "projects" / "farm" / "prefect.yaml"
     path.write_text(path.read_text().replace("name: default-pool", "name: no-such-pool", 1))
-    result = run("prefect", "deploy", "-p", "farm", root=scratch_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", root=scratch_repo)
     assert result.exit_code == 1
     assert "no-such-pool" in result.stderr and "work-pool create" in result.stderr
     assert server.deployments() == {}
@@ -246,8 +247,8 @@ def test_same_result_as_prefect_deploy(scratch_repo: Path, server, monkeypatch: 
     their_automations = {n: server.automations_of(d.id) for n, d in theirs.items()}
     server.clear()
 
-    result = run("prefect", "deploy", "-p", "machinery", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deploy", "-p", "machinery", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
     ours = server.deployments()
     assert set(ours) == set(theirs) == {"machinery__job_flow/machinery__job__a",
                                         "machinery__job_flow/machinery__job__b"}
@@ -269,12 +270,12 @@ def test_same_result_as_prefect_deploy(scratch_repo: Path, server, monkeypatch: 
 
     # redeploy: the trigger's automation is replaced, not duplicated; dropping the trigger
     # from prefect.yaml removes it
-    assert run("prefect", "deploy", "-p", "machinery", root=scratch_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "machinery", root=scratch_repo).exit_code == 0
     assert len(server.automations_of(a.id)) == 1
     text = (project / "prefect.yaml").read_text()
     (project / "prefect.yaml").write_text(text[: text.index("  triggers:")]
                                           + text[text.index("- name: machinery__job__b"):])
-    assert run("prefect", "deploy", "-p", "machinery", root=scratch_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "machinery", root=scratch_repo).exit_code == 0
     assert server.automations_of(a.id) == []
 
 
@@ -283,13 +284,13 @@ def test_invalid_prefect_yaml_fails_its_project_only(two_projects: Path, server)
     text = path.read_text()
     assert "push: null" in text
     path.write_text(text.replace("push: null", "push: 42"))  # prefect's schema: a list of steps
-    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects)
-    assert result.exit_code == 1, result.output
+    result = invoke("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects)
+    assert result.exit_code == 1, result.stdout
     assert server.deployments() == {}
     assert "dw__load__orders: prefect.yaml: invalid prefect.yaml" in result.stderr
-    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", "--keep-going",
-                 root=two_projects)
-    assert result.exit_code == 1, result.output
+    result = invoke("prefect", "deploy", "-p", "farm", "-p", "dw", "--keep-going",
+                    root=two_projects)
+    assert result.exit_code == 1, result.stdout
     assert set(server.deployments()) == {WINTER, SUMMER}
     assert "dw/dw__load__orders: invalid: prefect.yaml: invalid prefect.yaml" in result.stderr
 
@@ -310,12 +311,12 @@ def _server_state(server) -> dict:
 
 def test_one_invalid_among_ten_writes_nothing(scratch_repo: Path, server):
     names = ten_deployments(scratch_repo)
-    assert run("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=scratch_repo).exit_code == 0
     path = scratch_repo / "projects" / "farm" / "prefect.yaml"
     text = path.read_text()
     path.write_text(text.replace("day: 1\n", "day: 11\n").replace("day: 7\n", "dya: 7\n"))
     before = _server_state(server)
-    result = run("prefect", "deploy", "-p", "farm", root=scratch_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", root=scratch_repo)
     assert result.exit_code == 1
     assert _server_state(server) == before  # farm__daily__1's change was not written either
     invalid = [line for line in result.stderr.splitlines() if line.startswith("invalid:")]
@@ -323,21 +324,21 @@ def test_one_invalid_among_ten_writes_nothing(scratch_repo: Path, server):
                         "(the flow takes: day)")]
     assert "nothing was written" in result.stderr
     # --keep-going: the nine are applied (one of them changed), still exit 1
-    result = run("prefect", "deploy", "-p", "farm", "--keep-going", root=scratch_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", "--keep-going", root=scratch_repo)
     assert result.exit_code == 1
-    assert "farm__daily__day_1: updated (parameters), active" in result.output
-    assert "9 of 10 deployed" in result.output and "8 unchanged" in result.output
+    assert "farm__daily__day_1: updated (parameters), active" in result.stdout
+    assert "9 of 10 deployed" in result.stdout and "8 unchanged" in result.stdout
     assert server.deployments()[f"farm__daily_flow/{names[0]}"].parameters == {"day": 11}
 
 
 def test_unchanged_are_not_written_and_force_writes_them(harvest_repo: Path, server):
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     updated = {n: d.updated for n, d in server.deployments().items()}
-    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
-    assert "2 of 2 deployed" in result.output and "2 unchanged" in result.output
+    result = invoke("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    assert "2 of 2 deployed" in result.stdout and "2 unchanged" in result.stdout
     assert {n: d.updated for n, d in server.deployments().items()} == updated
-    result = run("prefect", "deploy", "-p", "farm", "--force", root=harvest_repo)
-    assert result.exit_code == 0 and "2 updated" in result.output
+    result = invoke("prefect", "deploy", "-p", "farm", "--force", root=harvest_repo)
+    assert result.exit_code == 0 and "2 updated" in result.stdout
     assert all(d.updated > updated[n] for n, d in server.deployments().items())
 
 
@@ -349,23 +350,23 @@ def _make_deployment(server, flow: str, name: str) -> None:
 
 
 def test_prune_deletes_only_the_owned_orphans(two_projects: Path, server):
-    assert run("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", "-p", "dw", root=two_projects).exit_code == 0
     _make_deployment(server, "farm__harvest_flow", "adhoc")  # named without the convention
     _make_deployment(server, "farm__sow_flow", "farm__sow")  # farm's by the convention
     path = two_projects / "projects" / "farm" / "prefect.yaml"
     path.write_text(yamledit.remove_deployments(path.read_text(), ["farm__harvest__summer"]))
     # no terminal and no --yes: refused before anything
-    result = run("prefect", "deploy", "-p", "farm", "--prune", root=two_projects)
+    result = invoke("prefect", "deploy", "-p", "farm", "--prune", root=two_projects)
     assert result.exit_code == 2 and "--yes" in result.stderr
     assert SUMMER in server.deployments()
-    result = run("prefect", "deploy", "-p", "farm", "--prune", "--yes", root=two_projects)
-    assert result.exit_code == 0, result.output + result.stderr
-    assert "farm__harvest_flow/farm__harvest__summer: orphan deleted" in result.output
-    assert "farm__sow_flow/farm__sow: orphan deleted" in result.output
+    result = invoke("prefect", "deploy", "-p", "farm", "--prune", "--yes", root=two_projects)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "farm__harvest_flow/farm__harvest__summer: orphan deleted" in result.stdout
+    assert "farm__sow_flow/farm__sow: orphan deleted" in result.stdout
     assert set(server.deployments()) == {WINTER, ORDERS, "farm__harvest_flow/adhoc"}
     # without --prune orphans are only reported by the plan; deploy leaves them
     _make_deployment(server, "farm__sow_flow", "farm__sow")
-    assert run("prefect", "deploy", "-p", "farm", root=two_projects).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=two_projects).exit_code == 0
     assert "farm__sow_flow/farm__sow" in server.deployments()
 
 
@@ -374,7 +375,7 @@ def test_prune_asks_and_no_keeps_everything(harvest_repo: Path, server):
     from scaffold.ops.plan import selection
     from scaffold.repo import Repo
 
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     path = harvest_repo / "projects" / "farm" / "prefect.yaml"
     path.write_text(yamledit.remove_deployments(path.read_text(), ["farm__harvest__summer"]))
     questions = []
@@ -392,7 +393,7 @@ def test_a_pause_made_during_the_deploy_survives(harvest_repo: Path, server,
     is written: the update leaves the pause state alone."""
     from scaffold.ops import prefect_compat
 
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     set_entry(harvest_repo, "farm", "farm__harvest__summer", tags=["farm", "orchard"])
     real = prefect_compat.apply_calls
 
@@ -403,9 +404,9 @@ def test_a_pause_made_during_the_deploy_survives(harvest_repo: Path, server,
         return await real(client, calls, **kwargs)
 
     monkeypatch.setattr(prefect_compat, "apply_calls", pause_first)
-    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
-    assert result.exit_code == 0, result.output + result.stderr
-    assert "farm__harvest__summer: updated (tags)" in result.output
+    result = invoke("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "farm__harvest__summer: updated (tags)" in result.stdout
     on_server = server.deployments()
     assert on_server[SUMMER].tags == ["farm", "orchard"]
     assert on_server[SUMMER].paused is True and on_server[WINTER].paused is False

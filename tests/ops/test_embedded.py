@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.ops import run
+from tests.helpers.cli import invoke
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,38 +27,38 @@ def test_start_refuses_a_server_it_did_not_start(scratch_repo: Path, foreign_por
                                                  prefect_server) -> None:
     from tests.helpers.prefect_server import healthy
 
-    result = run("server", "start", root=scratch_repo)
+    result = invoke("server", "start", root=scratch_repo)
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("error: a Prefect server ")  # "(version 3.x.y) " if it says
     assert (f"answers at http://127.0.0.1:{foreign_port}/api that `cli server start` of "
             f"{scratch_repo} did not start") in result.stderr
     assert "cli server start --use-running" in result.stderr
-    assert "Prefect server a Prefect server" not in result.stderr + result.output
+    assert "Prefect server a Prefect server" not in result.stderr + result.stdout
     assert not (scratch_repo / ".prefect" / "server.pid").exists()
 
-    stop = run("server", "stop", root=scratch_repo)
-    assert stop.exit_code == 0 and "not stopped" in stop.output
+    stop = invoke("server", "stop", root=scratch_repo)
+    assert stop.exit_code == 0 and "not stopped" in stop.stdout
     assert healthy(prefect_server.api_url)  # untouched
 
-    status = run("server", "status", root=scratch_repo)
+    status = invoke("server", "status", root=scratch_repo)
     assert status.exit_code == 0
-    assert status.output.startswith(f"embedded server: not running; port {foreign_port}: a "
+    assert status.stdout.startswith(f"embedded server: not running; port {foreign_port}: a "
                                     "Prefect server ")
-    assert "`cli server stop` will not stop it" in status.output
+    assert "`cli server stop` will not stop it" in status.stdout
 
 
 def test_start_use_running(scratch_repo: Path, foreign_port: int, prefect_server) -> None:
     from tests.helpers.prefect_server import healthy
 
-    result = run("server", "start", "--use-running", root=scratch_repo)
+    result = invoke("server", "start", "--use-running", root=scratch_repo)
     assert result.exit_code == 0, result.stderr
-    first = result.output.splitlines()[0]
+    first = result.stdout.splitlines()[0]
     assert first.startswith("a Prefect server ") and first.endswith(
         "; using it as it is (--use-running): `cli server stop` will not stop it")
-    assert "stop it with: cli server stop" not in result.output
+    assert "stop it with: cli server stop" not in result.stdout
     assert not (scratch_repo / ".prefect" / "server.pid").exists()
-    run("server", "stop", root=scratch_repo)
+    invoke("server", "stop", root=scratch_repo)
     assert healthy(prefect_server.api_url)
 
 

@@ -9,7 +9,8 @@ import pytest
 from scaffold import yamledit
 from scaffold.ops import manage
 from scaffold.repo import Repo
-from tests.helpers.ops import generate, run
+from tests.helpers.cli import invoke
+from tests.helpers.ops import generate
 
 pytestmark = pytest.mark.integration
 
@@ -22,60 +23,60 @@ ALL = {WINTER, SUMMER, ORDERS}
 def deployed(scratch_repo: Path, server) -> Path:
     generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
     generate(scratch_repo, "dw", "load", "table=orders")
-    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deploy", "-p", "farm", "-p", "dw", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
     assert server.paused() == {WINTER: False, SUMMER: False, ORDERS: False}
     return scratch_repo
 
 
 def test_pause_and_resume_by_project(deployed: Path, server):
-    result = run("prefect", "deployment", "pause", "-p", "farm", root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-p", "farm", root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.paused() == {WINTER: True, SUMMER: True, ORDERS: False}
-    assert "[1/2] farm__harvest_flow/farm__harvest__winter: paused" in result.output
-    assert "2 paused" in result.output
+    assert "[1/2] farm__harvest_flow/farm__harvest__winter: paused" in result.stdout
+    assert "2 paused" in result.stdout
 
-    result = run("prefect", "deployment", "pause", "-p", "farm", "-p", "dw", root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-p", "farm", "-p", "dw", root=deployed)
     assert result.exit_code == 0
     assert server.paused() == {WINTER: True, SUMMER: True, ORDERS: True}
-    assert "1 paused, 2 already paused" in result.output
+    assert "1 paused, 2 already paused" in result.stdout
 
-    result = run("prefect", "deployment", "resume", "-p", "farm", "-p", "dw", root=deployed)
+    result = invoke("prefect", "deployment", "resume", "-p", "farm", "-p", "dw", root=deployed)
     assert result.exit_code == 0
     assert server.paused() == {WINTER: False, SUMMER: False, ORDERS: False}
 
 
 def test_pause_and_resume_by_name(deployed: Path, server):
-    result = run("prefect", "deployment", "pause", "-d", "farm__harvest__summer",
-                 "-d", "dw__load__orders", root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-d", "farm__harvest__summer",
+                    "-d", "dw__load__orders", root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.paused() == {WINTER: False, SUMMER: True, ORDERS: True}
-    result = run("prefect", "deployment", "resume", "-d", "dw__load__orders", root=deployed)
+    result = invoke("prefect", "deployment", "resume", "-d", "dw__load__orders", root=deployed)
     assert result.exit_code == 0
     assert server.paused() == {WINTER: False, SUMMER: True, ORDERS: False}
     # mixed: a project and a name
-    result = run("prefect", "deployment", "pause", "-p", "dw", "-d", "farm__harvest__winter",
-                 root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-p", "dw", "-d", "farm__harvest__winter",
+                    root=deployed)
     assert result.exit_code == 0
     assert server.paused() == {WINTER: True, SUMMER: True, ORDERS: True}
 
 
 def test_in_config_not_on_server_is_reported(deployed: Path, server):
-    run("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
+    invoke("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
     for verb in ("pause", "resume"):
-        result = run("prefect", "deployment", verb, "-p", "farm", root=deployed)
+        result = invoke("prefect", "deployment", verb, "-p", "farm", root=deployed)
         assert result.exit_code == 0, result.stderr
         assert ("farm__harvest__autumn: not on the server (only in projects/farm/prefect.yaml; "
-                "deploy it with: cli prefect deploy -d farm__harvest__autumn)") in result.output
-        assert "1 not on the server" in result.output
-    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__autumn", root=deployed)
-    assert result.exit_code == 0 and "not on the server" in result.output
+                "deploy it with: cli prefect deploy -d farm__harvest__autumn)") in result.stdout
+        assert "1 not on the server" in result.stdout
+    result = invoke("prefect", "deployment", "delete", "-d", "farm__harvest__autumn", root=deployed)
+    assert result.exit_code == 0 and "not on the server" in result.stdout
     assert set(server.deployments()) == ALL
 
 
 def test_unknown_names(deployed: Path, server):
     for verb in ("pause", "resume", "delete"):
-        result = run("prefect", "deployment", verb, "-d", "farm__harvest__wintr", root=deployed)
+        result = invoke("prefect", "deployment", verb, "-d", "farm__harvest__wintr", root=deployed)
         assert result.exit_code == 2
         assert ("unknown deployment 'farm__harvest__wintr' (in no prefect.yaml, and not on the "
                 "server)") in result.stderr
@@ -90,8 +91,8 @@ def _make_server_only(deployed: Path) -> None:
     on server)."""
     path = deployed / "projects" / "farm" / "prefect.yaml"
     path.write_text(yamledit.remove_deployments(path.read_text(), ["farm__harvest__summer"], path))
-    status = run("status", "-p", "farm", "--json", root=deployed)
-    rows = {r["name"]: r for b in __import__("json").loads(status.output)["projects"]
+    status = invoke("status", "-p", "farm", "--json", root=deployed)
+    rows = {r["name"]: r for b in __import__("json").loads(status.stdout)["projects"]
             for r in b["deployments"]}
     assert rows["farm__harvest__summer"]["drift"] == "only on server"
 
@@ -100,24 +101,24 @@ def test_deployment_only_on_the_server_can_be_named(deployed: Path, server):
     """Issue 9 §7: `-d X` (and `-d FLOW/X`) of a deployment in no prefect.yaml finds it on the
     server, saying so, for pause, resume and delete; nothing else is touched."""
     _make_server_only(deployed)
-    result = run("prefect", "deployment", "pause", "-d", "farm__harvest__summer", root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-d", "farm__harvest__summer", root=deployed)
     assert result.exit_code == 0, result.stderr
-    assert f"[1/1] {SUMMER} (not in any prefect.yaml): paused" in result.output
+    assert f"[1/1] {SUMMER} (not in any prefect.yaml): paused" in result.stdout
     assert server.paused() == {WINTER: False, SUMMER: True, ORDERS: False}
-    result = run("prefect", "deployment", "resume", "-d", SUMMER, root=deployed)
+    result = invoke("prefect", "deployment", "resume", "-d", SUMMER, root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.paused() == {WINTER: False, SUMMER: False, ORDERS: False}
     # mixed with a config name and a project; `-d X` and `-d FLOW/X` of it count once
-    result = run("prefect", "deployment", "pause", "-p", "dw", "-d", "farm__harvest__summer",
-                 "-d", SUMMER, root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-p", "dw", "-d", "farm__harvest__summer",
+                    "-d", SUMMER, root=deployed)
     assert result.exit_code == 0, result.stderr
-    assert "2 paused" in result.output
+    assert "2 paused" in result.stdout
     assert server.paused() == {WINTER: False, SUMMER: True, ORDERS: True}
 
-    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__summer",
-                 "--prune-config", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", "farm__harvest__summer",
+                    "--prune-config", root=deployed)
     assert result.exit_code == 0, result.stderr
-    assert f"{SUMMER} (not in any prefect.yaml): deleted" in result.output
+    assert f"{SUMMER} (not in any prefect.yaml): deleted" in result.stdout
     assert set(server.deployments()) == {WINTER, ORDERS}
 
 
@@ -130,42 +131,42 @@ def test_server_only_name_under_two_flows_must_be_qualified(deployed: Path, serv
 
     server.call(twin)
     twin_name = "hand_made_flow/farm__harvest__summer"
-    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__summer", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", "farm__harvest__summer", root=deployed)
     assert result.exit_code == 2
     assert (f"several deployments on the server are named 'farm__harvest__summer' ({SUMMER}, "
             f"{twin_name}): name one as FLOW/DEPLOYMENT") in result.stderr
     assert set(server.deployments()) == ALL | {twin_name}
-    result = run("prefect", "deployment", "delete", "-d", twin_name, root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", twin_name, root=deployed)
     assert result.exit_code == 0, result.stderr
     assert set(server.deployments()) == ALL
 
 
 def test_delete_by_name_then_project(deployed: Path, server):
     yaml_before = (deployed / "projects" / "farm" / "prefect.yaml").read_bytes()
-    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
-                 root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
+                    root=deployed)
     assert result.exit_code == 0, result.stderr
     assert set(server.deployments()) == {SUMMER, ORDERS}
-    assert "farm__harvest_flow/farm__harvest__winter: deleted" in result.output
-    result = run("prefect", "deployment", "delete", "-p", "farm", "-p", "dw", root=deployed)
+    assert "farm__harvest_flow/farm__harvest__winter: deleted" in result.stdout
+    result = invoke("prefect", "deployment", "delete", "-p", "farm", "-p", "dw", root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.deployments() == {}
-    assert "2 deleted, 1 not on the server" in result.output
+    assert "2 deleted, 1 not on the server" in result.stdout
     # config untouched, flows kept (their run history too) without --prune-*
     assert (deployed / "projects" / "farm" / "prefect.yaml").read_bytes() == yaml_before
     assert server.flows() == {"farm__harvest_flow", "dw__load_flow"}
 
 
 def test_delete_prune_flows(deployed: Path, server):
-    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
-                 "--prune-flows", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
+                    "--prune-flows", root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.flows() == {"farm__harvest_flow", "dw__load_flow"}  # summer still uses it
-    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__summer",
-                 "--prune-flows", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", "farm__harvest__summer",
+                    "--prune-flows", root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.flows() == {"dw__load_flow"}
-    assert "deleted flow farm__harvest_flow" in result.output
+    assert "deleted flow farm__harvest_flow" in result.stdout
 
 
 def test_delete_prune_config_keeps_other_bytes(deployed: Path, server):
@@ -175,19 +176,19 @@ def test_delete_prune_config_keeps_other_bytes(deployed: Path, server):
     before = path.read_bytes()
     expected = yamledit.remove_deployments(before.decode(), ["farm__harvest__winter"]).encode()
     assert expected != before
-    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
-                 "--prune-config", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
+                    "--prune-config", root=deployed)
     assert result.exit_code == 0, result.stderr
     assert path.read_bytes() == expected
     assert b"deployments:   # the list\n" in expected and b"farm__harvest__summer" in expected
     assert set(server.deployments()) == {SUMMER, ORDERS}
-    assert "removed 1 deployment(s) from projects/farm/prefect.yaml" in result.output
+    assert "removed 1 deployment(s) from projects/farm/prefect.yaml" in result.stdout
     assert not list(path.parent.glob(".prefect.yaml.*"))  # no temp file left behind
 
     # the last one: the list becomes []; a deployment only in config is pruned too
-    run("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
-    result = run("prefect", "deployment", "delete", "-p", "farm", "--prune-config",
-                 root=deployed)
+    invoke("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-p", "farm", "--prune-config",
+                    root=deployed)
     assert result.exit_code == 0, result.stderr
     assert Repo(deployed).config("farm").deployments == []
     assert "deployments: []" in path.read_text()
@@ -214,16 +215,16 @@ def test_delete_confirmation(deployed: Path, server):
 def test_many_deployments_bulk(scratch_repo: Path, server):
     """More than one bulk request (50 per request): 53 deployments deleted by one command."""
     generate(scratch_repo, "big", "job", *[f"n=v{i}" for i in range(53)])
-    assert run("prefect", "deploy", "-p", "big", root=scratch_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "big", root=scratch_repo).exit_code == 0
     assert len(server.deployments()) == 53
-    result = run("prefect", "deployment", "delete", "-p", "big", root=scratch_repo)
+    result = invoke("prefect", "deployment", "delete", "-p", "big", root=scratch_repo)
     assert result.exit_code == 0, result.stderr
     assert server.deployments() == {}
-    assert "53 deleted" in result.output
+    assert "53 deleted" in result.stdout
 
 
 def test_delete_question_counts_and_lists_what_is_on_the_server(deployed: Path, server):
-    run("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
+    invoke("new-deployment", "farm", "harvest", "--param", "season=autumn", root=deployed)
     asked: list[str] = []
     with pytest.raises(manage.Declined):
         manage.delete(Repo(deployed), ("farm",), (), confirm=lambda q: asked.append(q) and False)
@@ -267,40 +268,40 @@ def test_declining_on_a_terminal_exits_1(deployed: Path, server):
 
 
 def test_prune_flows_cleans_a_flow_an_earlier_delete_left(deployed: Path, server):
-    result = run("prefect", "deployment", "delete", "-p", "farm", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-p", "farm", root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.flows() == {"farm__harvest_flow", "dw__load_flow"}  # orphan kept: no flag
-    result = run("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
-                 "--prune-flows", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", "farm__harvest__winter",
+                    "--prune-flows", root=deployed)
     assert result.exit_code == 0, result.stderr
-    assert "farm__harvest__winter: not on the server" in result.output
-    assert "deleted flow farm__harvest_flow" in result.output
+    assert "farm__harvest__winter: not on the server" in result.stdout
+    assert "deleted flow farm__harvest_flow" in result.stdout
     assert server.flows() == {"dw__load_flow"}
     # a flow that still has deployments is kept, named or not
-    run("new-deployment", "dw", "load", "--param", "table=users", root=deployed)
-    result = run("prefect", "deployment", "delete", "-d", "dw__load__users", "--prune-flows",
-                 root=deployed)
+    invoke("new-deployment", "dw", "load", "--param", "table=users", root=deployed)
+    result = invoke("prefect", "deployment", "delete", "-d", "dw__load__users", "--prune-flows",
+                    root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.flows() == {"dw__load_flow"} and set(server.deployments()) == {ORDERS}
 
 
 def test_names_in_prefects_flow_slash_deployment_form(deployed: Path, server):
-    result = run("prefect", "deployment", "pause", "-d", WINTER, root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-d", WINTER, root=deployed)
     assert result.exit_code == 0, result.stderr
     assert server.paused() == {WINTER: True, SUMMER: False, ORDERS: False}
-    result = run("prefect", "deployment", "pause", "-d", "other_flow/farm__harvest__summer",
-                 root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-d", "other_flow/farm__harvest__summer",
+                    root=deployed)
     assert result.exit_code == 2
     assert f"unknown deployment 'other_flow/farm__harvest__summer' (prefect.yaml's " \
            f"'farm__harvest__summer' is {SUMMER} on the server)" in result.stderr
-    result = run("prefect", "deployment", "pause", "-d", "farm__harvest_flow/farm__harvest__smr",
-                 root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-d", "farm__harvest_flow/farm__harvest__smr",
+                    root=deployed)
     assert result.exit_code == 2 and "did you mean 'farm__harvest__summer'" in result.stderr
     assert server.paused() == {WINTER: True, SUMMER: False, ORDERS: False}
 
 
 def test_unknown_names_point_at_prefect_yaml(deployed: Path, server):
-    result = run("prefect", "deployment", "pause", "-p", "frm", "-d", "nope", root=deployed)
+    result = invoke("prefect", "deployment", "pause", "-p", "frm", "-d", "nope", root=deployed)
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "cli status" not in result.stderr  # needs a server: no help for a name
     assert result.stderr.startswith("error: unknown project 'frm' (did you mean 'farm'?); "

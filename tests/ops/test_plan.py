@@ -11,7 +11,8 @@ import yaml
 
 from scaffold import yamledit
 from scaffold.ops.embedded import ensure_process_pool
-from tests.helpers.ops import generate, run
+from tests.helpers.cli import invoke
+from tests.helpers.ops import generate
 
 pytestmark = pytest.mark.integration
 
@@ -25,9 +26,9 @@ def harvest_repo(scratch_repo: Path, server) -> Path:
 
 
 def plan_json(root: Path, *args: str) -> dict:
-    result = run("prefect", "plan", *args, "--json", root=root)
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)
+    result = invoke("prefect", "plan", *args, "--json", root=root)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
 
 
 def actions(data: dict) -> dict[str, tuple[str, list[str]]]:
@@ -48,7 +49,7 @@ def test_create_then_unchanged(harvest_repo: Path, server):
         {"name": "farm__harvest__summer", "project": "farm", "flow": "farm__harvest_flow",
          "action": "create", "fields": [], "paused": False}]
     assert server.deployments() == {}  # wrote nothing
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     before = _state(server)
     assert actions(plan_json(harvest_repo, "-p", "farm")) == {
         "farm__harvest__winter": ("unchanged", []), "farm__harvest__summer": ("unchanged", [])}
@@ -68,7 +69,7 @@ def set_entry(root: Path, project: str, entry_name: str, **changes) -> None:
 
 def test_update_names_the_changed_fields(harvest_repo: Path, server):
     ensure_process_pool(server.api_url, "other-pool")
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     set_entry(harvest_repo, "farm", "farm__harvest__winter", parameters={"season": "snow"},
               tags=["farm", "cold"], schedules=[{"cron": "0 6 * * *", "timezone": "UTC"}])
     set_entry(harvest_repo, "farm", "farm__harvest__summer",
@@ -77,9 +78,9 @@ def test_update_names_the_changed_fields(harvest_repo: Path, server):
         "farm__harvest__winter": ("update", ["parameters", "schedules", "tags"]),
         "farm__harvest__summer": ("update", ["work pool", "entrypoint"])}
     # the deploy writes exactly that, then the plan is clean
-    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
-    assert "farm__harvest__winter: updated (parameters, schedules, tags), active" in result.output
+    assert "farm__harvest__winter: updated (parameters, schedules, tags), active" in result.stdout
     on_server = server.deployments()
     assert on_server[WINTER].parameters == {"season": "snow"}
     assert on_server[SUMMER].work_pool_name == "other-pool"
@@ -92,7 +93,7 @@ def test_before_and_after_on_a_terminal(harvest_repo: Path, server):
     from scaffold.ops.plan import compute, print_plan, selection
     from scaffold.repo import Repo
 
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
     set_entry(harvest_repo, "farm", "farm__harvest__winter", parameters={"season": "snow"})
     from scaffold.ops.api import resolve_api
 
@@ -107,7 +108,7 @@ def test_before_and_after_on_a_terminal(harvest_repo: Path, server):
 
 def test_hand_edit_on_the_server_is_an_update_back_and_the_pause_stays(harvest_repo: Path,
                                                                        server):
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
 
     async def edit(c):  # what the dashboard's edit form does
         from prefect.client.schemas.actions import DeploymentUpdate
@@ -121,10 +122,10 @@ def test_hand_edit_on_the_server_is_an_update_back_and_the_pause_stays(harvest_r
     data = plan_json(harvest_repo, "-p", "farm")
     assert actions(data)["farm__harvest__winter"] == ("update", ["parameters", "tags"])
     assert [d["paused"] for d in data["deployments"]] == [True, False]
-    result = run("prefect", "deploy", "-p", "farm", root=harvest_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
-    assert "farm__harvest__winter: updated (parameters, tags), paused (kept)" in result.output
-    assert "farm__harvest__summer: unchanged, active" in result.output
+    assert "farm__harvest__winter: updated (parameters, tags), paused (kept)" in result.stdout
+    assert "farm__harvest__summer: unchanged, active" in result.stdout
     winter = server.deployments()[WINTER]
     assert winter.parameters == {"season": "winter"} and winter.tags == ["farm"]
     assert winter.paused is True
@@ -141,7 +142,7 @@ def make_deployment(server, flow: str, name: str) -> None:
 
 def test_orphans_are_only_what_a_selected_project_owns(harvest_repo: Path, server):
     generate(harvest_repo, "dw", "load", "table=orders")
-    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=harvest_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", "-p", "dw", root=harvest_repo)
     assert result.exit_code == 0, result.stderr
     make_deployment(server, "farm__harvest_flow", "adhoc")  # not named by the conventions
     make_deployment(server, "farm__harvest_flow", "dw__harvest__x")  # another project's name
@@ -160,28 +161,28 @@ def test_orphans_are_only_what_a_selected_project_owns(harvest_repo: Path, serve
 
 
 def test_exit_code(harvest_repo: Path, server):
-    result = run("prefect", "plan", "-p", "farm", "--exit-code", root=harvest_repo)
-    assert result.exit_code == 1, result.output + result.stderr
-    assert "2 to create" in result.output
-    assert run("prefect", "plan", "-p", "farm", root=harvest_repo).exit_code == 0
-    assert run("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
-    result = run("prefect", "plan", "-p", "farm", "--exit-code", root=harvest_repo)
-    assert result.exit_code == 0, result.output + result.stderr
-    assert "0 to create, 0 to update, 2 unchanged, 0 orphaned" in result.output
+    result = invoke("prefect", "plan", "-p", "farm", "--exit-code", root=harvest_repo)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "2 to create" in result.stdout
+    assert invoke("prefect", "plan", "-p", "farm", root=harvest_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", root=harvest_repo).exit_code == 0
+    result = invoke("prefect", "plan", "-p", "farm", "--exit-code", root=harvest_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "0 to create, 0 to update, 2 unchanged, 0 orphaned" in result.stdout
 
 
 def test_usage_errors_and_server_down(harvest_repo: Path, server, monkeypatch):
-    result = run("prefect", "plan", root=harvest_repo)
+    result = invoke("prefect", "plan", root=harvest_repo)
     assert result.exit_code == 2 and "-p PROJECT" in result.stderr
-    result = run("prefect", "plan", "-p", "farmm", root=harvest_repo)
+    result = invoke("prefect", "plan", "-p", "farmm", root=harvest_repo)
     assert result.exit_code == 2 and "'farm'" in result.stderr
-    result = run("prefect", "plan", "-p", "farm", "--bogus", root=harvest_repo)
+    result = invoke("prefect", "plan", "-p", "farm", "--bogus", root=harvest_repo)
     assert result.exit_code == 2
     monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
-    result = run("prefect", "plan", "-p", "farm", root=harvest_repo)
+    result = invoke("prefect", "plan", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "not reachable" in result.stderr
-    assert "Traceback" not in result.output + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def free_port() -> int:
@@ -199,7 +200,7 @@ def test_invalid_deployments_are_listed_and_nothing_is_written(harvest_repo: Pat
     set_entry(harvest_repo, "farm", "farm__harvest__summer",
               work_pool={"name": "no-such-pool"},
               tags=["{{ prefect.variables.no_such_variable }}"])
-    result = run("prefect", "plan", "-p", "farm", root=harvest_repo)
+    result = invoke("prefect", "plan", "-p", "farm", root=harvest_repo)
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("invalid:")]
     assert any("farm__harvest__winter: parameters: unknown parameter 'colour'" in line

@@ -110,7 +110,7 @@ def test_a_server_killed_mid_deploy_stops_it_quickly(scratch_repo: Path):
 
 
 def test_ctrl_c_prints_what_was_applied_and_a_rerun_converges(server, scratch_repo: Path):
-    from tests.helpers.ops import run
+    from tests.helpers.cli import invoke
 
     _thirty(scratch_repo)
     env = {**os.environ, "SCAFFOLD_ROOT": str(scratch_repo)}
@@ -120,8 +120,8 @@ def test_ctrl_c_prints_what_was_applied_and_a_rerun_converges(server, scratch_re
     assert proc.returncode == 1, out + err
     assert "created" in out and "not applied" in out and "interrupted" in out, out
     assert "Traceback" not in out + err and "Aborted!" not in err
-    result = run("prefect", "deploy", "-p", "farm", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deploy", "-p", "farm", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
     assert len(server.deployments()) == 30
-    result = run("prefect", "plan", "-p", "farm", "--exit-code", root=scratch_repo)
-    assert result.exit_code == 0, result.output
+    result = invoke("prefect", "plan", "-p", "farm", "--exit-code", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from scaffold import yamledit
-from tests.helpers.ops import CLI, generate, run, run_process
+from tests.helpers.cli import invoke
+from tests.helpers.ops import CLI, generate, run_process
 
 pytestmark = pytest.mark.integration
 
@@ -25,18 +26,18 @@ def rows(report: dict, project: str) -> dict[str, dict]:
 def test_status_drift_pause_schedules(scratch_repo: Path, server):
     generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
     generate(scratch_repo, "dw", "load", "table=orders")
-    assert run("prefect", "deploy", "-p", "farm", "-p", "dw", root=scratch_repo).exit_code == 0
+    assert invoke("prefect", "deploy", "-p", "farm", "-p", "dw", root=scratch_repo).exit_code == 0
     server.set_paused(SUMMER, True)
     # drift: one entry removed from the config (only on server), one never deployed
     path = scratch_repo / "projects" / "farm" / "prefect.yaml"
     path.write_text(yamledit.remove_deployments(path.read_text(), ["farm__harvest__winter"]))
-    result = run("new-deployment", "farm", "harvest", "--param", "season=autumn",
-                 "--schedule", "0 6 * * *", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("new-deployment", "farm", "harvest", "--param", "season=autumn",
+                    "--schedule", "0 6 * * *", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
 
-    result = run("status", "-p", "farm", "--json", root=scratch_repo)
+    result = invoke("status", "-p", "farm", "--json", root=scratch_repo)
     assert result.exit_code == 0, result.stderr
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["api_url"] == server.api_url
     assert [b["project"] for b in report["projects"]] == ["farm"]
     farm = rows(report, "farm")
@@ -51,19 +52,20 @@ def test_status_drift_pause_schedules(scratch_repo: Path, server):
     assert autumn["schedules"] and autumn["schedules"][0].startswith("cron 0 6 * * *")
 
     # the table: every project, drift counted
-    result = run("status", root=scratch_repo)
+    result = invoke("status", root=scratch_repo)
     assert result.exit_code == 0, result.stderr
-    assert "only on server" in result.output and "missing on server" in result.output
-    assert "2 drifted deployment(s)" in result.output
-    assert "dw__load__orders" in result.output
+    assert "only on server" in result.stdout and "missing on server" in result.stdout
+    assert "2 drifted deployment(s)" in result.stdout
+    assert "dw__load__orders" in result.stdout
 
-    result = run("status", "-p", "frm", root=scratch_repo)
+    result = invoke("status", "-p", "frm", root=scratch_repo)
     assert result.exit_code == 2 and "'farm'" in result.stderr
 
 
 def test_process_worker_runs_generated_deployment(scratch_repo: Path, server):
     generate(scratch_repo, "farm", "harvest", "season=winter", "season=summer")
-    assert run("prefect", "deploy", "-d", "farm__harvest__winter", root=scratch_repo).exit_code == 0
+    result = invoke("prefect", "deploy", "-d", "farm__harvest__winter", root=scratch_repo)
+    assert result.exit_code == 0, result.stderr
 
     async def create_run(client):
         dep = await client.read_deployment_by_name(WINTER)
@@ -83,6 +85,6 @@ def test_process_worker_runs_generated_deployment(scratch_repo: Path, server):
     assert finished.state.is_completed(), (finished.state, worker.stdout[-3000:])
     assert finished.parameters == {"season": "winter"}
 
-    report = json.loads(run("status", "-p", "farm", "--json", root=scratch_repo).output)
+    report = json.loads(invoke("status", "-p", "farm", "--json", root=scratch_repo).stdout)
     last = rows(report, "farm")["farm__harvest__winter"]["last_run"]
     assert last["state"] == "Completed" and last["flow_run"] == finished.name

@@ -72,18 +72,12 @@ def test_prefect_md_keeps_the_seeds_tables_and_commands():
 
 def _cli(env: dict[str, str], root: Path, argv: list[str]) -> tuple[int, str]:
     """Run `cli ARGV` in this process (prefect is imported once for all the commands, which
-    saves about two seconds a command), from ``root`` and with ``env`` as the environment."""
-    from click.testing import CliRunner
+    saves about two seconds a command), from ``root`` and with ``env`` as the environment.
+    The output is stdout then stderr."""
+    from tests.helpers.cli import invoke
 
-    from scaffold.cli import cli
-
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        result = CliRunner().invoke(cli, argv, env=env, catch_exceptions=True)
-    finally:
-        os.chdir(cwd)
-    output = result.output
+    result = invoke(*argv, cwd=root, env=env, catch_exceptions=True)
+    output = result.stdout + result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         import traceback
 
