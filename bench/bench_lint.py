@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/bench_lint.py [--projects 200] [--flows 10] [--repeat 3] [--keep]
 
+Needs the `bench` extra (fixit, the baseline of (d)): .venv/bin/python -m pip install -e '.[bench]'
+
 Builds 200 projects x 10 flows (~40 lines each, 2% of the files with violations, a
 prefect.yaml each) in a temporary folder and prints, with ratios and targets:
 
@@ -32,6 +34,8 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "cli")
 FIXIT = str(BIN / "fixit")
+INSTALL_FIXIT = (f"{BIN / 'python'} -m pip install -e '.[bench]'  (fixit 2.2 pins click<8.2: "
+                 "keep it out of a venv that should test the newest click)")
 VERBS = ["extract", "load", "clean", "enrich", "report", "sync", "score", "merge", "audit",
          "export", "archive", "notify"]
 # violations planted in flow files, in turn: (kind, codes our linter reports on that file)
@@ -202,6 +206,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", action="store_true", help="keep the synthetic repository")
     args = ap.parse_args()
+    if not os.access(FIXIT, os.X_OK):  # checked first: (d) comes after minutes of (a)-(c)
+        sys.exit(f"error: fixit (the baseline of (d)) is not installed in {BIN.parent}; "
+                 f"install it with: {INSTALL_FIXIT}")
 
     if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
         # every process would compile the package from source (~0.2-0.5 s a start): not

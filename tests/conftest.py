@@ -24,6 +24,14 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ.pop("SCAFFOLD_ROOT", None)
 
 
+def pytest_collection_modifyitems(config, items):
+    # Whatever its marks say, a test that needs the session's Prefect server is an integration
+    # test: the unit tier (-m "not integration and not e2e") never starts a server.
+    for item in items:
+        if "prefect_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_HOME, ignore_errors=True)
 

@@ -4,6 +4,10 @@ The local fallback runs for real (there is no Docker daemon here or on CI, so `d
 fails and the script must fall back). The container side cannot run without an engine; it is
 checked with a stand-in `docker` executable on PATH that records the `docker compose exec` argv
 it would run and answers like the real one.
+
+The local side never uses the checkout's own .venv: VENV points every run at a scratch
+virtualenv whose `python -m pip` is a stand-in that records the install scripts/_venv.sh asks
+for (no network, nothing installed) and whose `cli` is this test session's.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import pty
 import shutil
 import socket
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -21,6 +26,28 @@ import pytest
 from tests.helpers.stack_files import REPO
 
 CLI_SH = REPO / "scripts" / "cli.sh"
+BIN = Path(sys.executable).parent  # this session's virtualenv: it has the package and `cli`
+
+
+@pytest.fixture(autouse=True)
+def scratch_venv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """VENV for scripts/cli.sh's local side: `python -m pip ...` appends its arguments to
+    pip-calls.log and exits 0, any other `python` is this session's; `cli` is this session's."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(textwrap.dedent(f"""\
+        #!/usr/bin/env bash
+        if [ "$1" = -m ] && [ "$2" = pip ]; then
+            echo "$*" >> '{venv / "pip-calls.log"}'
+            exit 0
+        fi
+        exec '{sys.executable}' "$@"
+    """))
+    python.chmod(0o755)
+    (venv / "bin" / "cli").symlink_to(BIN / "cli")
+    monkeypatch.setenv("VENV", str(venv))
+    return venv
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, **kw):
@@ -37,6 +64,18 @@ def test_falls_back_to_the_local_venv_without_a_docker_daemon(scratch_repo):
     result = run(["--version"], cwd=scratch_repo)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "cli, version 0.1.0"
+
+
+def test_local_side_installs_into_VENV_once_never_the_checkouts_venv(scratch_repo, scratch_venv):
+    checkout_venv = REPO / ".venv"
+    before = sorted(checkout_venv.glob(".scaffold-installed-*")) if checkout_venv.exists() else []
+    for _ in range(2):
+        assert run(["--version"], cwd=scratch_repo).returncode == 0
+    (install,) = (scratch_venv / "pip-calls.log").read_text().splitlines()  # once: then stamped
+    assert install.startswith("-m pip install ") and " -e .[" in install
+    assert list(scratch_venv.glob(".scaffold-installed-*"))
+    after = sorted(checkout_venv.glob(".scaffold-installed-*")) if checkout_venv.exists() else []
+    assert after == before
 
 
 def test_local_run_works_in_the_callers_folder_with_the_same_arguments(scratch_repo):
