@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.ops import generate, run
+from tests.helpers.cli import invoke
+from tests.helpers.ops import generate
 
 pytestmark = pytest.mark.integration
 
@@ -23,36 +24,36 @@ def test_a_broken_prefect_yaml_and_a_symlink_loop_stop_only_themselves(scratch_r
     os.symlink("loop2", scratch_repo / "projects" / "loop1")
     os.symlink("loop1", scratch_repo / "projects" / "loop2")
 
-    result = run("prefect", "deploy", "-p", "zoo", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deploy", "-p", "zoo", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
     assert set(server.deployments()) == {FEED}
 
-    result = run("prefect", "deployment", "pause", "-d", "zoo__feed", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deployment", "pause", "-d", "zoo__feed", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
     assert server.paused() == {FEED: True}
 
-    result = run("status", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
-    assert "zoo__feed" in result.output
+    result = invoke("status", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "zoo__feed" in result.stdout
     warnings = result.stderr.splitlines()
     assert len([w for w in warnings if "projects/farm/prefect.yaml:4: invalid YAML" in w]) == 1
     assert any(w.endswith("the deployments of project 'farm' are skipped") for w in warnings)
     assert len([w for w in warnings if "loop1: Too many levels of symbolic links" in w]) == 1
 
     # naming the broken project itself: refused with the file and line, nothing deployed
-    result = run("prefect", "deploy", "-p", "farm", root=scratch_repo)
+    result = invoke("prefect", "deploy", "-p", "farm", root=scratch_repo)
     assert result.exit_code == 2
     errors = [line for line in result.stderr.splitlines() if not line.startswith("warning: ")]
     assert len(errors) == 1 and errors[0].startswith(f"error: {broken}:4: invalid YAML")
     # a name of the broken project: unknown, and the warning says which file could not be read
-    result = run("prefect", "deployment", "pause", "-d", "farm__harvest", root=scratch_repo)
+    result = invoke("prefect", "deployment", "pause", "-d", "farm__harvest", root=scratch_repo)
     assert result.exit_code == 2
     assert f"warning: {broken}:4: invalid YAML" in result.stderr
     assert "unknown deployment 'farm__harvest'" in result.stderr
     assert set(server.deployments()) == {FEED}
 
     # the generator and the linter work on the other projects
-    result = run("new-flow", "zoo", "water", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
-    result = run("lint", "projects/zoo", root=scratch_repo)
-    assert "Traceback" not in result.stderr and "Too many levels" not in result.output
+    result = invoke("new-flow", "zoo", "water", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    result = invoke("lint", "projects/zoo", root=scratch_repo)
+    assert "Traceback" not in result.stderr and "Too many levels" not in result.stdout

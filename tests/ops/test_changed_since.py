@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.ops import generate, run
+from tests.helpers.cli import invoke
+from tests.helpers.ops import generate
 
 pytestmark = pytest.mark.integration
 
@@ -44,15 +45,15 @@ def deployed_git(scratch_repo: Path, server) -> Path:
     git(scratch_repo, "init", "-q", "-b", "main")
     git(scratch_repo, "add", "-A")
     git(scratch_repo, "commit", "-qm", "deployed")
-    result = run("prefect", "deploy", "-p", "farm", "-p", "dw", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deploy", "-p", "farm", "-p", "dw", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
     return scratch_repo
 
 
 def plan(root: Path, *args: str) -> tuple[dict, str]:
-    result = run("prefect", "plan", "--json", *args, root=root)
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output), result.stderr
+    result = invoke("prefect", "plan", "--json", *args, root=root)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return json.loads(result.stdout), result.stderr
 
 
 def rows(data: dict) -> dict[str, str]:
@@ -86,13 +87,13 @@ def test_removed_entry_is_an_orphan_and_prune_deletes_only_it(deployed_git: Path
     assert rows(data) == {"farm__harvest__summer": "orphan"}
     assert "farm__harvest__summer: removed from projects/farm/prefect.yaml (orphan)" in err
     before = set(server.deployments())
-    result = run("prefect", "deploy", "--changed-since", "HEAD", root=deployed_git)
+    result = invoke("prefect", "deploy", "--changed-since", "HEAD", root=deployed_git)
     assert result.exit_code == 0, result.stderr
-    assert "--prune deletes them" in result.output
+    assert "--prune deletes them" in result.stdout
     assert set(server.deployments()) == before
-    result = run("prefect", "deploy", "--changed-since", "HEAD", "--prune", "--yes",
-                 root=deployed_git)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deploy", "--changed-since", "HEAD", "--prune", "--yes",
+                    root=deployed_git)
+    assert result.exit_code == 0, result.stdout + result.stderr
     assert set(server.deployments()) == before - {SUMMER}
 
 
@@ -102,26 +103,26 @@ def test_project_level_change_selects_the_project(deployed_git: Path, server):
     data, err = plan(deployed_git, "--changed-since", "HEAD")
     assert set(rows(data)) == {"dw__load__orders"}
     assert "project-level change in prefect.yaml (pull)" in err
-    result = run("prefect", "deploy", "--changed-since", "HEAD", root=deployed_git)
-    assert result.exit_code == 0, result.output + result.stderr
-    assert "dw__load__orders" in result.output and "farm__" not in result.output
+    result = invoke("prefect", "deploy", "--changed-since", "HEAD", root=deployed_git)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "dw__load__orders" in result.stdout and "farm__" not in result.stdout
 
 
 def test_nothing_changed(deployed_git: Path, server):
     for verb in ("plan", "deploy"):
-        result = run("prefect", verb, "--changed-since", "HEAD", root=deployed_git)
+        result = invoke("prefect", verb, "--changed-since", "HEAD", root=deployed_git)
         assert result.exit_code == 0, result.stderr
         assert f"nothing to {verb}: no deployment is affected by the changes since HEAD" \
-            in result.output
+            in result.stdout
     data, _ = plan(deployed_git, "--changed-since", "HEAD", "--exit-code")
     assert data["deployments"] == []
 
 
 def test_exit_code_and_a_new_flow(deployed_git: Path, server):
     generate(deployed_git, "farm", "plough")  # untracked flow file and a new entry
-    result = run("prefect", "plan", "--changed-since", "HEAD", "--exit-code", root=deployed_git)
-    assert result.exit_code == 1, result.output + result.stderr
-    assert "farm__plough" in result.output and "create" in result.output
+    result = invoke("prefect", "plan", "--changed-since", "HEAD", "--exit-code", root=deployed_git)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "farm__plough" in result.stdout and "create" in result.stdout
 
 
 @pytest.mark.parametrize(("ref", "message"), [
@@ -130,7 +131,7 @@ def test_exit_code_and_a_new_flow(deployed_git: Path, server):
 ])
 def test_bad_ref_is_one_line_exit_2(deployed_git: Path, server, ref: str, message: str):
     for verb in ("plan", "deploy"):
-        result = run("prefect", verb, f"--changed-since={ref}", root=deployed_git)
+        result = invoke("prefect", verb, f"--changed-since={ref}", root=deployed_git)
         assert result.exit_code == 2
         assert message in result.stderr and result.stderr.count("\n") == 1
     assert not (deployed_git / "x").exists()
@@ -138,6 +139,6 @@ def test_bad_ref_is_one_line_exit_2(deployed_git: Path, server, ref: str, messag
 
 def test_not_a_git_repository(scratch_repo: Path, server):
     generate(scratch_repo, "farm", "sow")
-    result = run("prefect", "plan", "--changed-since", "HEAD", root=scratch_repo)
+    result = invoke("prefect", "plan", "--changed-since", "HEAD", root=scratch_repo)
     assert result.exit_code == 2
     assert "needs a git repository" in result.stderr and result.stderr.count("\n") == 1
