@@ -16,7 +16,6 @@ from typing import Any
 from scaffold.repo import Deployment, Repo, expected_flow_name
 
 PAGE = 200  # the server's default and maximum page size
-NOT_ON_SERVER = "in no prefect.yaml, and not on the server"
 
 
 @dataclass
@@ -39,40 +38,6 @@ def select(repo: Repo, projects: tuple[str, ...] | list[str] = (),
     """The entries ``-p``/``-d`` select: ``Repo.select``, the one selection (``FLOW/NAME``
     forms, near matches, broken projects skipped unless named); unknown names raise."""
     return repo.resolve(projects, deployments)
-
-
-def select_or_server(repo: Repo, projects: tuple[str, ...] | list[str] = (),
-                     deployments: tuple[str, ...] | list[str] = (), suggest: bool = True
-                     ) -> tuple[list[Deployment], list[tuple[str, str]]]:
-    """(the config entries selected, ``-d`` names in no prefect.yaml with their offline
-    message): the names a command that acts on the server looks up there (`find_on_server`).
-    Unknown projects raise at once (with the unknown names), offline. ``suggest=False``: no
-    "did you mean" in the messages (a delete never proposes another deployment)."""
-    selection = repo.select(projects, deployments, strict=False, suggest=suggest)
-    return selection.deployments, selection.unknown
-
-
-async def find_on_server(client: Any, names: list[str]
-                         ) -> tuple[list[tuple[str, ServerDeployment]], dict[str, str]]:
-    """Look ``-d`` names (``NAME`` or ``FLOW/NAME``) up on the server: ([(name, found)],
-    {name: why not}) — not there, or several deployments of that name under other flows."""
-    if not names:
-        return [], {}
-    shorts = [n.split("/", 1)[1] if "/" in n else n for n in names]
-    server = await read_server_deployments(client, shorts)
-    found: list[tuple[str, ServerDeployment]] = []
-    problems: dict[str, str] = {}
-    for name, short in zip(names, shorts, strict=True):
-        hits = [s for s in server if (s.full_name == name if "/" in name else s.name == short)]
-        if len(hits) == 1:
-            found.append((name, hits[0]))
-        elif hits:
-            problems[name] = (f"several deployments on the server are named {short!r} ("
-                              + ", ".join(sorted(h.full_name for h in hits))
-                              + "): name one as FLOW/DEPLOYMENT")
-        else:
-            problems[name] = NOT_ON_SERVER
-    return found, problems
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

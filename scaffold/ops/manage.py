@@ -22,16 +22,13 @@ from scaffold.errors import OperationError, UsageError
 from scaffold.ops import api
 from scaffold.ops import prefect_compat as compat
 from scaffold.ops.lookup import (
-    NOT_ON_SERVER,
     Matcher,
     ServerDeployment,
     expected_flow_name,
-    find_on_server,
     read_server_deployments,
-    select_or_server,
 )
 from scaffold.ops.report import Progress
-from scaffold.repo import Deployment, Repo, unknown_names
+from scaffold.repo import Deployment, Repo
 
 BULK_LIMIT = 50  # POST /deployments/bulk_delete and /flows/bulk_delete accept at most 50
 
@@ -60,8 +57,11 @@ class Item:
 
 @dataclass
 class Selection:
+    repo: Repo
+    projects: tuple[str, ...]
+    deployments: tuple[str, ...]
     config: list[Deployment]
-    server_names: list[tuple[str, str]]  # (-d name in no prefect.yaml, its offline message)
+    server_names: list[str]  # -d names in no prefect.yaml: looked up on the server
     suggest: bool
 
 
@@ -72,22 +72,26 @@ def _select(repo: Repo, projects: tuple[str, ...], deployments: tuple[str, ...],
                          f"repeatable), e.g. cli prefect deployment {verb} -p farm")
     # a delete never proposes another deployment ("did you mean" could steer it to a live one)
     suggest = verb != "delete"
-    selected, unknown = select_or_server(repo, projects, deployments, suggest=suggest)
-    if not selected and not unknown:
+    found = repo.select(projects, deployments, strict=False, suggest=suggest)  # offline first
+    if not found.deployments and not found.unknown:
         raise UsageError(f"no deployments in prefect.yaml of {', '.join(projects)}")
-    return Selection(selected, unknown, suggest)
+    return Selection(repo, projects, deployments, found.deployments,
+                     [name for name, _ in found.unknown], suggest)
 
 
 async def _match(client: Any, selection: Selection) -> list[Item]:
-    """Items of the config entries, then of the ``-d`` names found only on the server; a name
-    found nowhere is a UsageError (exit 2) before anything is changed."""
-    found_server, problems = await find_on_server(client, [n for n, _ in selection.server_names])
-    if problems:
-        raise unknown_names([
-            message if NOT_ON_SERVER == problems[name] and "(prefect.yaml's" in message
-            else message.replace(f"deployment {name!r}", f"deployment {name!r} "
-                                 f"({problems[name]})", 1)
-            for name, message in selection.server_names if name in problems])
+    """Items of the config entries, then of the ``-d`` names found only on the server (the one
+    selection, ``Repo.select``, given the server's deployments of those names as candidates);
+    a name found nowhere is a UsageError (exit 2) before anything is changed."""
+    server_only: list[ServerDeployment] = []
+    if selection.server_names:
+        remote = await read_server_deployments(
+            client, sorted({n.rpartition("/")[2] for n in selection.server_names}))
+        final = selection.repo.select(selection.projects, selection.deployments,
+                                      server=[(s.flow_name, s.name) for s in remote],
+                                      suggest=selection.suggest)  # unknown names: UsageError
+        by_full = {s.full_name: s for s in remote}
+        server_only = [by_full[s.full_name] for s in final.server_only]
     selected = selection.config
     server = await read_server_deployments(client, [d.name for d in selected]) if selected else []
     matcher = Matcher(server)
@@ -98,7 +102,7 @@ async def _match(client: Any, selection: Selection) -> list[Item]:
         items.append(Item(dep, found, "" if found else "missing", problem))
         if found is not None:
             seen.add(found.id)
-    for _, sd in found_server:
+    for sd in server_only:
         if sd.id not in seen:  # `-d FLOW/X` and `-d X` of the same one: once
             seen.add(sd.id)
             items.append(Item(None, sd))
