@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 
@@ -38,7 +39,8 @@ class InvalidRruleRule(Rule):
             rrule = item.value["rrule"]
             if is_template(rrule):
                 continue
-            problem = schedules.check_rrule(_json_rule(rrule))
+            rule = _json_rule(rrule)
+            problem = _check(rule) if isinstance(rule, str) else schedules.check_rrule(rule)
             if problem:
                 yield self.finding(config.path, item.mark("rrule"),
                                    f"rrule {rrule!r} of deployment {label(dep)}: {problem}")
@@ -68,3 +70,6 @@ def _json_rule(value: object) -> object:
         if isinstance(data, dict):
             return data.get("rrule")
     return value
+
+
+_check = functools.lru_cache(maxsize=1024)(schedules.check_rrule)  # rules repeat across entries
