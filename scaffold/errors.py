@@ -7,6 +7,16 @@ stderr and exits 2, with no traceback. Messages say what is wrong, where, and ho
 from __future__ import annotations
 
 
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with every non-printable character escaped as Python escapes it (``\\n``,
+    ``\\x1b``, ``\\u202e``), except those in ``keep``: file names and values are data, and a
+    newline or an escape sequence in them would forge output lines (a GitHub Actions
+    annotation) or drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in keep else ascii(ch)[1:-1] for ch in text)
+
+
 class UsageError(Exception):
     exit_code = 2
 

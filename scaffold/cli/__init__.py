@@ -16,7 +16,7 @@ import sys
 import click
 
 from scaffold import __version__
-from scaffold.errors import OperationError, UsageError
+from scaffold.errors import OperationError, UsageError, printable
 
 # name -> (module:attribute, short help). The help is here so `cli --help` imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -82,11 +82,13 @@ class LazyGroup(click.Group):
         except BrokenPipeError:
             reader_gone()
         except (UsageError, OperationError) as exc:
-            click.echo(f"error: {exc}", err=True)
+            # escaped: a file name or link target in the message is data (a newline in it
+            # would forge a line, e.g. a GitHub Actions annotation)
+            click.echo(f"error: {printable(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except OSError as exc:  # disk full, permissions...: the system's words, no traceback
             where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            click.echo(f"error: {printable(where + str(exc.strerror or exc))}", err=True)
             ctx.exit(1)
 
 

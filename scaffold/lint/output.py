@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from scaffold.errors import printable as safe  # the one escaping of printed text
 from scaffold.lint.model import Finding
 from scaffold.lint.rules import by_code
 
@@ -60,14 +61,6 @@ class Reporter:
         # escaped as in text output
         return (f"::error file={_gh_property(safe(f.path, CRLF))},line={f.line},col={f.col}::"
                 f"{_gh_data(safe(f'{f.code} {f.message}', CRLF))}")
-
-
-def safe(text: str, keep: str = "") -> str:
-    """``text`` with every non-printable character escaped (newlines, ESC, bidi controls),
-    except those in ``keep``."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch in keep else ascii(ch)[1:-1] for ch in text)
 
 
 def statistics(findings: list[Finding]) -> str:
