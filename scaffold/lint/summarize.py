@@ -101,7 +101,10 @@ def _param_values(params: dict, params_key) -> tuple[ParamValue, ...]:
     for name, key in prefect_yaml.keys(params_key.value).items():
         if name not in params:
             continue
-        via = ("alias" if params_key.alias or key.alias else "") or ("" if key.own else "merge")
+        # how the entry gets the value: an alias, or a '<<' merge (of the parameters or of the
+        # whole entry, as in `- <<: *defaults`)
+        via = ("alias" if params_key.alias or key.alias
+               else "" if key.own and params_key.own else "merge")
         out.append(ParamValue(str(name), Pos(*key.mark), value_shape(params[name]), via))
     return tuple(out)
 

@@ -271,3 +271,20 @@ def test_without_a_time_zone_database_no_zone_is_called_unknown(tmp_path) -> Non
                          check=False, timeout=60)
     assert out.returncode == 1, out.stderr
     assert [line.split()[1] for line in out.stdout.splitlines()] == ["PD008"]
+
+
+def test_parameters_merged_with_the_whole_entry(tmp_path) -> None:
+    yaml = """name: farm
+definitions:
+  defaults: &defaults
+    entrypoint: flows/harvest.py:harvest_flow
+    parameters:
+      season: 7
+deployments:
+  - <<: *defaults
+    name: farm__harvest
+"""
+    got = findings(repo(tmp_path, yaml))
+    assert got == [(6, 15, "PD013", "parameter 'season' of deployment 'farm__harvest' is 7 "
+                                    "(an integer), merged in here with '<<'; harvest_flow() "
+                                    "takes season: str")]
