@@ -173,10 +173,15 @@ def resolve_paths(root: Path, projects: str, raw: tuple[str, ...]) -> list[str] 
         full = (path if path.is_absolute() else Path.cwd() / path).resolve()
         try:
             rel = full.relative_to(root).as_posix()
-        except ValueError:
+        except ValueError:  # also a link under projects/ to outside (as new-flow refuses it)
             raise UsageError(f"{given}: outside the repository {root}; pass paths inside it "
                              "(or --root)") from None
-        if not full.exists():
+        # A link to a file of the repository keeps its own name, as in a run of everything
+        # (there flows/x.py -> ../y.py is the flow file x.py, not y.py outside flows/).
+        plain = Path(os.path.normpath(Path.cwd() / path))
+        if plain.is_relative_to(root):
+            rel = plain.relative_to(root).as_posix()
+        if not os.path.lexists(root / rel):
             raise UsageError(f"{given}: no such file or folder")
         if rel == ".":
             return None

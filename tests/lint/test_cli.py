@@ -230,3 +230,18 @@ def test_after_fix_nothing_left_is_called_fixable(clean_repo: Path, monkeypatch)
     run = lint(clean_repo, "--fix")
     assert run.exit_code == 1 and "PD004" in run.stdout
     assert "fixable" not in run.stderr, run.stderr
+
+
+def test_a_linked_flow_file_named_on_the_command_line_is_linted_as_in_a_full_run(
+        clean_repo: Path) -> None:
+    # flows/linked.py -> ../linked_source.py: a run of everything lints it as the flow file
+    # linked.py; naming it must report the same, not resolve it to a file outside flows/
+    (clean_repo / "projects/farm/linked_source.py").write_text(
+        "from prefect import flow, task\n\n\n@task\ndef linked_task():\n    return 1\n\n\n"
+        "@flow\ndef linked_flow():\n    linked_task()\n")
+    (clean_repo / "projects/farm/flows/linked.py").symlink_to("../linked_source.py")
+    everything = [line for line in lint(clean_repo).stdout.splitlines() if "linked" in line]
+    assert everything and everything[0].startswith("projects/farm/flows/linked.py:9:2: PF004 ")
+    named = lint(clean_repo, "projects/farm/flows/linked.py")
+    assert named.exit_code == 1
+    assert named.stdout.splitlines() == everything
