@@ -67,5 +67,6 @@ fi
 # then run it from the caller's folder so relative paths and the repository lookup still work.
 VENV="${VENV:-$ROOT/.venv}"
 export VENV
-(cd "$ROOT" && . scripts/_venv.sh) >&2
+# The package with the extras `cli` runs (all), not the test tools: a quicker first run.
+(cd "$ROOT" && SCAFFOLD_EXTRAS="${SCAFFOLD_EXTRAS:-all}" && . scripts/_venv.sh) >&2
 exec "$VENV/bin/cli" "$@"
