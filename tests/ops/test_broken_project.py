@@ -57,3 +57,20 @@ def test_a_broken_prefect_yaml_and_a_symlink_loop_stop_only_themselves(scratch_r
     assert result.exit_code == 0, result.stdout + result.stderr
     result = invoke("lint", "projects/zoo", root=scratch_repo)
     assert "Traceback" not in result.stderr and "Too many levels" not in result.stdout
+
+
+def test_delete_prune_config_refuses_a_read_only_prefect_yaml_before_deleting(scratch_repo: Path,
+                                                                             server):
+    generate(scratch_repo, "zoo", "feed")
+    result = invoke("prefect", "deploy", "-p", "zoo", root=scratch_repo)
+    assert result.exit_code == 0, result.output + result.stderr
+    config = scratch_repo / "projects" / "zoo" / "prefect.yaml"
+    before = config.read_bytes()
+    config.chmod(0o444)
+    result = invoke("prefect", "deployment", "delete", "-d", "zoo__feed", "--prune-config", "--yes",
+                 root=scratch_repo)
+    assert result.exit_code == 2, result.output + result.stderr
+    assert result.stderr.strip() == (
+        f"error: {config}: the file is read-only (mode 444); nothing was changed: make it "
+        "writable (chmod u+w) to let this command edit it")
+    assert set(server.deployments()) == {FEED} and config.read_bytes() == before
