@@ -135,7 +135,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     from scaffold.lint import baseline as baseline_mod
     from scaffold.lint import config as config_mod
     from scaffold.lint.engine import Linter
-    from scaffold.lint.output import Reporter, safe, summary_line, unified_diff
+    from scaffold.lint.output import Reporter, counted, safe, summary_line, unified_diff
 
     root, config = config_mod.discover((ctx.obj or {}).get("root"))
     if write_baseline and (fix or diff):
@@ -170,7 +170,7 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
         if known is not None:  # prune: keep what still matches, add nothing
             entries = entries & known
         baseline_mod.write(Path(write_baseline), entries)
-        click.echo(f"Recorded {sum(entries.values())} findings in {write_baseline}; "
+        click.echo(f"Recorded {counted(sum(entries.values()), 'finding')} in {write_baseline}; "
                    f"`cli lint --baseline {write_baseline}` reports only new ones.", err=True)
         return
     stale: list = []
@@ -185,11 +185,13 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
     if diff:
         for path, (before, after) in sorted(outcome.changes.items()):
             click.echo(unified_diff(path, before, after), nl=False)
-        click.echo(f"Would fix {outcome.fixed} of {len(outcome.before.findings)} findings "
-                   f"in {len(outcome.changes)} files; {len(findings)} would remain.", err=True)
+        click.echo(f"Would fix {outcome.fixed} of {counted(len(outcome.before.findings), 'finding')} "
+                   f"in {counted(len(outcome.changes), 'file')}; {len(findings)} would remain.",
+                   err=True)
         ctx.exit(1 if outcome.changes or findings else 0)
     if outcome is not None and outcome.changes:
-        click.echo(f"Fixed {outcome.fixed} findings in {len(outcome.changes)} files.", err=True)
+        click.echo(f"Fixed {counted(outcome.fixed, 'finding')} in "
+                   f"{counted(len(outcome.changes), 'file')}.", err=True)
     if statistics:
         from scaffold.lint.output import statistics as stats
 

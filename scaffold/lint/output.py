@@ -194,14 +194,14 @@ def _replacement(before: bytes, after: bytes) -> dict:
 
 def summary_line(findings: list[Finding], files: int, projects: int) -> str:
     if not findings:
-        return f"All checks passed ({_n(files, 'file')} in {_n(projects, 'project')})."
+        return f"All checks passed ({counted(files, 'file')} in {counted(projects, 'project')})."
     fixable = sum(1 for f in findings if f.fix is not None)
     tail = f" ({fixable} fixable with --fix)" if fixable else ""
-    return (f"Found {_n(len(findings), 'finding')} in "
-            f"{_n(len({f.path for f in findings}), 'file')}{tail}.")
+    return (f"Found {counted(len(findings), 'finding')} in "
+            f"{counted(len({f.path for f in findings}), 'file')}{tail}.")
 
 
-def _n(count: int, word: str) -> str:
+def counted(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 

@@ -155,7 +155,7 @@ def test_diff_shows_the_fix_and_writes_nothing(clean_repo: Path) -> None:
         ' def harvest_flow(season: str = "winter") -> None:\n'
         '     pick_task(season)\n'
         ' \n')
-    assert "Would fix 1 of 1 findings in 1 files; 0 would remain." in run.stderr
+    assert "Would fix 1 of 1 finding in 1 file; 0 would remain." in run.stderr
     path.write_bytes(before.replace(b'"farm_harvest"', b'"farm__harvest_flow"'))
     assert lint(clean_repo, "--diff").exit_code == 0
 

@@ -115,7 +115,7 @@ def test_unused_noqa_is_found_and_removed(tmp_path: Path) -> None:
     text = (root / flow).read_text()
     assert '@flow(name="farm__harvest_flow")  # keep\n' in text
     assert "@task  # noqa\n" in text  # a bare noqa in Python may be another linter's
-    assert run.exit_code == 1 and "Fixed 1 findings in 1 files." in run.stderr
+    assert run.exit_code == 1 and "Fixed 1 finding in 1 file." in run.stderr
 
 
 def test_diff_headers_escape_file_names(tmp_path: Path) -> None:

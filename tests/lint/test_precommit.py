@@ -118,7 +118,7 @@ def test_fix_names_repairs_what_it_can(git_repo) -> None:
     assert git(root, env, "commit", "-q", "-m", "no name").returncode != 0
     fixed = run(root, env, PRE_COMMIT, "run", "fix-names", "--hook-stage", "manual")
     assert fixed.returncode != 0  # pre-commit fails a hook that changed files
-    assert "Fixed 1 findings in 1 files." in fixed.stdout
+    assert "Fixed 1 finding in 1 file." in fixed.stdout
     assert sow.read_text() == good
     git(root, env, "add", "-A")
     again = git(root, env, "commit", "-q", "-m", "fixed")
