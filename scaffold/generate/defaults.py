@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from scaffold import naming, schedules
 from scaffold.errors import UsageError
+from scaffold.generate.options import check_work_pool
 from scaffold.repo import compose
 
 INSTRUCTIONS = "Instructions for new deployments"
@@ -71,7 +72,7 @@ def project_defaults(project: str, text: str) -> Defaults:
     wp = entry.get("work_pool")
     if isinstance(wp, dict) and isinstance(wp.get("name"), str) and "<" not in wp["name"] \
             and "{{" not in wp["name"]:
-        pool = wp["name"]
+        pool = check_work_pool(wp["name"], f"the '{INSTRUCTIONS}' block's work_pool")
     tz = None
     match = _TIMEZONE.search(block)  # under the commented-out `# schedules:` of the template
     if match and schedules.check_timezone(match.group(1)) is None:

@@ -53,3 +53,15 @@ def test_a_placeholder_or_unknown_zone_in_the_block_is_not_a_default():
             "#   # schedules:\n#   # - cron: '0 6 * * *'\n#   #   timezone: Mars/Base\n")
     defaults = project_defaults("farm", text)
     assert (defaults.work_pool, defaults.timezone) == ("default-pool", "UTC")
+
+
+def test_a_bad_declared_work_pool_is_refused_with_where_it_is():
+    import pytest
+
+    from scaffold.errors import UsageError
+
+    text = ("deployments: []\n# Instructions for new deployments\n#\n"
+            "# - name: farm__<FLOW_NAME>\n#   work_pool:\n#     name: gpu pool\n")
+    with pytest.raises(UsageError, match="Instructions for new deployments' block's work_pool "
+                                         "'gpu pool': use letters"):
+        project_defaults("farm", text)
