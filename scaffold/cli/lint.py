@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 
 import click
@@ -170,8 +171,9 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
         if known is not None:  # prune: keep what still matches, add nothing
             entries = entries & known
         baseline_mod.write(Path(write_baseline), entries)
-        click.echo(f"Recorded {counted(sum(entries.values()), 'finding')} in {write_baseline}; "
-                   f"`cli lint --baseline {write_baseline}` reports only new ones.", err=True)
+        shown = safe(shlex.quote(str(write_baseline)))  # a command to paste: quoted
+        click.echo(f"Recorded {counted(sum(entries.values()), 'finding')} in {shown}; "
+                   f"`cli lint --baseline {shown}` reports only new ones.", err=True)
         return
     stale: list = []
     if known is not None:
@@ -210,18 +212,16 @@ def lint(ctx: click.Context, paths: tuple[str, ...], fix: bool, diff: bool, fmt:
         click.echo(f"{safe(str(baseline_path))}: stale entry{times}, fixed since recorded: "
                    f"{code} {safe(path)}: {safe(message)}", err=True)
     if stale:
-        click.echo(f"Drop the stale entries: cli lint --baseline {baseline_path} "
-                   f"--write-baseline {baseline_path}", err=True)
+        shown = safe(shlex.quote(str(baseline_path)))  # a command to paste: quoted
+        click.echo(f"Drop the stale entries: cli lint --baseline {shown} --write-baseline {shown}",
+                   err=True)
     for path, why in result.skipped:
         click.echo(f"{safe(path)}: skipped, cannot read it: {safe(why)}", err=True)
     line = summary_line(findings, result.files, result.projects)
     if known is not None:
         line = line.rstrip(".") + f", {len(result.findings) - len(findings)} in the baseline."
     if changed_since:
-        line = line.rstrip(".") + f"; {_n(len(changed), 'file')} changed since {changed_since}."
+        line = line.rstrip(".") + f"; {counted(len(changed), 'file')} changed since {changed_since}."
     click.echo(line, err=True)
     ctx.exit(1 if findings else 0)
 
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"

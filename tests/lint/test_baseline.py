@@ -131,3 +131,23 @@ def test_unwritable_baseline_is_a_usage_error(legacy: Path, tmp_path: Path) -> N
     assert run.exit_code == 2 and "cannot write" in run.stderr
     run = lint(legacy, "--write-baseline", "b.json", "--fix")
     assert run.exit_code == 2 and not (legacy / "b.json").exists()
+
+
+def test_the_baseline_path_in_messages_is_quoted_and_one_line(legacy: Path) -> None:
+    # the path comes from the command line or from pyproject.toml: the hints are commands to
+    # paste (quoted) and a newline in the name must not start a line of its own
+    name = "my baseline\n::error file=x::forged.json"
+    (legacy / "pyproject.toml").write_text(
+        f"[tool.scaffold.lint]\nbaseline = {json.dumps(name)}\n")
+    run = lint(legacy, "--write-baseline", name)
+    assert run.exit_code == 0
+    assert run.stderr == ("Recorded 2 findings in 'my baseline\\n::error file=x::forged.json'; "
+                          "`cli lint --baseline 'my baseline\\n::error file=x::forged.json'` "
+                          "reports only new ones.\n")
+    write_files(legacy, {FLOW: clean_project("farm", ("harvest",))[FLOW]})  # PF004 fixed
+    run = lint(legacy)
+    assert run.exit_code == 0
+    assert not any(line.startswith("::") for line in run.stderr.splitlines()), run.stderr
+    shown = f"'{legacy}/my baseline\\n::error file=x::forged.json'"  # the configured one
+    assert (f"Drop the stale entries: cli lint --baseline {shown} --write-baseline {shown}\n"
+            in run.stderr)
