@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.prefect_server import PrefectServer
+from tests.helpers.prefect_server import PrefectServer
 
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "cli")

@@ -125,7 +125,7 @@ async def _deploy(repo: Repo, sel: Selection, target: api.ApiTarget, pause: bool
     with compat.version_info_once(), compat.bounded_client(REQUEST_TIMEOUT, RETRIES):
         async with api.client_session(target, compat.recording_client_class()) as client:
             try:
-                plan = await _compute(repo, sel, target, pause, client)
+                plan = await _compute(repo, sel, target, pause, client, steps=True)
             except Exception as exc:
                 if compat.connection_lost(exc):
                     raise OperationError(f"Prefect server at {target.shown} went away while "

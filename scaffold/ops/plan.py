@@ -147,16 +147,17 @@ def compute(repo: Repo, sel: Selection, target: api.ApiTarget, pause: bool = Fal
 
 
 async def compute_async(repo: Repo, sel: Selection, target: api.ApiTarget,
-                        pause: bool = False, client: Any = None) -> Plan:
+                        pause: bool = False, client: Any = None, steps: bool = False) -> Plan:
     if client is None:
         with compat.version_info_once():
             async with api.client_session(target, compat.recording_client_class()) as c:
-                return await _compute(repo, sel, target, pause, c)
-    return await _compute(repo, sel, target, pause, client)
+                return await _compute(repo, sel, target, pause, c, steps)
+    return await _compute(repo, sel, target, pause, client, steps)
 
 
 async def _compute(repo: Repo, sel: Selection, target: api.ApiTarget, pause: bool,
-                   client: Any) -> Plan:
+                   client: Any, steps: bool = False) -> Plan:
+    """``steps``: run the projects' build and push steps (deploy does; a plan does not)."""
     plan = Plan(target.shown, [])
     server = await read_server_deployments(client, [d.name for d in sel.deployments])
     owned = await _owned_server_deployments(client, sel)
@@ -168,20 +169,12 @@ async def _compute(repo: Repo, sel: Selection, target: api.ApiTarget, pause: boo
     by_project: dict[str, list[Deployment]] = {}
     for dep in sel.deployments:
         by_project.setdefault(dep.project, []).append(dep)
-    for project, deps in by_project.items():
-        with _in_project(repo.project_dir(project)):
-            configs, actions, problem = compat.load_deploy_config(
-                Path(repo.config_path(project).name))
-            if actions.get("build") or actions.get("push") or any(
-                    c.get("build") or c.get("push") for c in configs):
-                plan.notes.append(f"projects/{project}: build and push steps are not run by "
-                                  "the plan (deploy runs them)")
-            flows: dict[str, Any] = {}
-            for dep in deps:
-                row = Row(project, dep.name, None)
-                plan.rows.append(row)
-                await _plan_one(row, dep, configs, actions, problem, flows, by_full,
-                                automations, checker, client, pause)
+    flows: dict[str, Any] = {}  # entrypoint -> flow (or its error), the current project's
+    with compat.deploy_path_memo(lambda entrypoint: _load_flow(entrypoint, flows)):
+        for project, deps in by_project.items():
+            flows.clear()
+            await _plan_project(repo, project, deps, plan, flows, by_full, automations,
+                                checker, client, pause, steps)
 
     # orphans: owned by a selected project, on the server, not in its prefect.yaml
     in_config = {(d.project, d.name) for d in repo.deployments(list(
@@ -194,6 +187,24 @@ async def _compute(repo: Repo, sel: Selection, target: api.ApiTarget, pause: boo
         if owner in sel.owner_projects or (owner, s.name) in wanted:
             plan.rows.append(Row(owner, s.name, s.flow_name, "orphan", [], {}, s.paused, s))
     return plan
+
+
+async def _plan_project(repo: Repo, project: str, deps: list[Deployment], plan: Plan,
+                        flows: dict[str, Any], by_full: dict[str, ServerDeployment],
+                        automations: dict[str, list[Any]], checker: _Checker, client: Any,
+                        pause: bool, steps: bool) -> None:
+    with _in_project(repo.project_dir(project)):
+        configs, actions, problem = compat.load_deploy_config(
+            Path(repo.config_path(project).name))
+        if not steps and (actions.get("build") or actions.get("push") or any(
+                c.get("build") or c.get("push") for c in configs)):
+            plan.notes.append(f"projects/{project}: build and push steps are not run by "
+                              "the plan (deploy runs them)")
+        for dep in deps:
+            row = Row(project, dep.name, None)
+            plan.rows.append(row)
+            await _plan_one(row, dep, configs, actions, problem, flows, by_full,
+                            automations, checker, client, pause, steps)
 
 
 def owner_project(flow_name: str, deployment_name: str) -> str | None:
@@ -442,7 +453,7 @@ def _parameter_problems(flow: Any, parameters: dict | None) -> list[str]:
 async def _plan_one(row: Row, dep: Deployment, configs: list[dict], actions: dict,
                     problem: str | None, flows: dict[str, Any],
                     by_full: dict[str, ServerDeployment], automations: dict[str, list[Any]],
-                    checker: _Checker, client: Any, pause: bool) -> None:
+                    checker: _Checker, client: Any, pause: bool, steps: bool = False) -> None:
     from prefect.settings import get_current_settings
     from prefect.utilities.templating import apply_values
 
@@ -490,9 +501,9 @@ async def _plan_one(row: Row, dep: Deployment, configs: list[dict], actions: dic
     row.explicit_pause = config.get("paused") is not None
     if not row.explicit_pause and existing is None:
         config["paused"] = False
-    # the plan never runs build/push steps (they build and upload): deploy does
-    actions = {k: v for k, v in actions.items() if k not in ("build", "push")}
-    config = {k: v for k, v in config.items() if k not in ("build", "push")}
+    if not steps:  # a plan never runs build/push steps (they build and upload): deploy does
+        actions = {**actions, "build": None, "push": None}
+        config.update({k: None for k in ("build", "push") if k in config})
 
     console = compat.quiet_console()
     client.start_recording()
@@ -544,21 +555,30 @@ def _norm(value: Any) -> Any:
 
 
 def _same_schedules(mine: list[dict], theirs: list[dict], anchors: list[bool]) -> bool:
-    """Pairwise, in order: the schedule (an interval's anchor only when prefect.yaml sets
-    one) and the other keys the payload sets (active, parameters, slug...)."""
+    """The same schedules in any order (the server does not keep prefect.yaml's): each of
+    mine matches one of theirs by the schedule (an interval's anchor only when prefect.yaml
+    sets one) and the other keys the payload sets (active, parameters, slug...)."""
     if len(mine) != len(theirs):
         return False
-    for i, (a, b) in enumerate(zip(mine, theirs, strict=True)):
-        sa, sb = dict(a.get("schedule") or {}), dict(b.get("schedule") or {})
-        if not (i < len(anchors) and anchors[i]):
-            sa.pop("anchor_date", None)
-            sb.pop("anchor_date", None)
-        if _norm(sa) != _norm(sb):
+    left = list(theirs)
+    for i, a in enumerate(mine):
+        keep_anchor = i < len(anchors) and anchors[i]
+        match = next((b for b in left if _same_schedule(a, b, keep_anchor)), None)
+        if match is None:
             return False
-        for key, value in a.items():
-            if key != "schedule" and value is not None and _norm(value) != _norm(b.get(key)):
-                return False
+        left.remove(match)
     return True
+
+
+def _same_schedule(a: dict, b: dict, keep_anchor: bool) -> bool:
+    sa, sb = dict(a.get("schedule") or {}), dict(b.get("schedule") or {})
+    if not keep_anchor:
+        sa.pop("anchor_date", None)
+        sb.pop("anchor_date", None)
+    if _norm(sa) != _norm(sb):
+        return False
+    return all(_norm(value) == _norm(b.get(key)) for key, value in a.items()
+               if key != "schedule" and value is not None)
 
 
 def _compare(row: Row, payload: dict, server: Any, dep: Deployment, config: dict) -> None:
@@ -576,6 +596,10 @@ def _compare(row: Row, payload: dict, server: Any, dep: Deployment, config: dict
             same = _same_schedules(after or [], before or [], anchors)
             before = [s.get("schedule") for s in before or []]
             after = [s.get("schedule") for s in after or []]
+        elif key == "description":
+            # no description: Prefect's create path stores the text "None", its update None
+            nothing = (None, "", "None")
+            same = after == before or (after in nothing and before in nothing)
         elif key == "work_queue_name" and after is None:
             same = True  # the pool's default queue
         elif key == "parameter_openapi_schema":

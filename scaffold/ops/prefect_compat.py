@@ -46,7 +46,13 @@ Seams, why each exists, and what to check when upgrading Prefect:
    plan tests compare the server before and after); that ``get_client()`` inside an
    ``AsyncClientContext`` still returns the context's client (``api.client_session``).
 
-4. ``version_info_once`` patches ``prefect.deployments.runner.get_inferred_version_info``
+4. ``deploy_path_memo`` patches ``prefect.cli.deploy._core.load_flow_from_entrypoint`` and
+   ``parameter_schema`` (also the one ``prefect.deployments.runner`` imported) for one
+   command. Why: Prefect re-imports the flow file and builds the flow's parameter schema
+   twice for every deployment; with 50 deployments of 10 flows that is most of a plan's
+   time. Check: both names are still looked up on those modules at call time.
+
+   ``version_info_once`` patches ``prefect.deployments.runner.get_inferred_version_info``
    (imported there from ``prefect._internal.versioning``).
    Why: Prefect infers each deployment's version from git (up to nine `git` processes per
    deployment); in one command from one checkout the answer is the same. Check: the name is
@@ -414,6 +420,41 @@ def version_info_once() -> Iterator[None]:
         yield
     finally:
         runner.get_inferred_version_info = original
+
+
+@contextlib.contextmanager
+def deploy_path_memo(load_flow: Any) -> Iterator[None]:
+    """Within one command, Prefect's deploy path loads each deployment's flow file again and
+    builds the flow's parameter schema twice per deployment (pydantic schema generation, the
+    costliest step of a plan). Here the flow comes from ``load_flow(entrypoint)`` (the
+    caller's cache, loaded once per entrypoint) and each schema is built once per flow and
+    copied (Prefect marks frozen parameters read-only in the copy it gets)."""
+    from prefect.cli.deploy import _core
+    from prefect.deployments import runner
+
+    memo: dict[int, tuple[Any, Any]] = {}
+    original = {"core_load": _core.load_flow_from_entrypoint,
+                "core_schema": _core.parameter_schema, "runner_schema": runner.parameter_schema}
+
+    def schema(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return original["core_schema"](fn, *args, **kwargs)
+        if id(fn) not in memo:  # the object is kept in the memo: its id stays its own
+            memo[id(fn)] = (fn, original["core_schema"](fn))
+        return memo[id(fn)][1].model_copy(deep=True)
+
+    def load(entrypoint: str, *args: Any, **kwargs: Any) -> Any:
+        return load_flow(entrypoint)
+
+    _core.load_flow_from_entrypoint = load
+    _core.parameter_schema = schema
+    runner.parameter_schema = schema
+    try:
+        yield
+    finally:
+        _core.load_flow_from_entrypoint = original["core_load"]
+        _core.parameter_schema = original["core_schema"]
+        runner.parameter_schema = original["runner_schema"]
 
 
 # -- 5.-6. errors ---------------------------------------------------------------------------

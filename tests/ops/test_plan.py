@@ -211,3 +211,42 @@ def test_invalid_deployments_are_listed_and_nothing_is_written(harvest_repo: Pat
     assert any("farm__harvest__summer: tags:" in line and "no_such_variable" in line
                for line in lines), lines
     assert server.deployments() == {}
+
+
+BARE_YAML = """\
+name: bare
+deployments:
+- name: bare__job
+  entrypoint: flows/job.py:job_flow
+  work_pool:
+    name: default-pool
+  schedules:
+  - interval: 3600
+  - cron: "0 6 * * 1-5"
+    timezone: Europe/Paris
+    active: false
+"""
+
+BARE_FLOW = """\
+from prefect import flow
+
+
+@flow(name="bare__job_flow")
+def job_flow(n: int = 1):
+    return n
+"""
+
+
+def test_a_hand_written_project_is_unchanged_after_its_deploy(scratch_repo: Path, server):
+    """No docstring (Prefect stores the description as the text 'None' on create), an interval
+    schedule without anchor (Prefect stamps 'now'), an inactive cron: all unchanged."""
+    project = scratch_repo / "projects" / "bare"
+    (project / "flows").mkdir(parents=True)
+    (project / "flows" / "job.py").write_text(BARE_FLOW)
+    (project / "prefect.yaml").write_text(BARE_YAML)
+    result = run("prefect", "deploy", "-p", "bare", root=scratch_repo)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert actions(plan_json(scratch_repo, "-p", "bare")) == {"bare__job": ("unchanged", [])}
+    (project / "prefect.yaml").write_text(BARE_YAML.replace("active: false", "active: true"))
+    assert actions(plan_json(scratch_repo, "-p", "bare")) == {"bare__job": ("update",
+                                                                             ["schedules"])}
