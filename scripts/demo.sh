@@ -8,7 +8,8 @@
 #   1. cli new-project farm
 #   2. cli new-flow farm harvest --param season=winter --param season=summer
 #   3. shows the new files and the prefect.yaml diff
-#   4. cli lint, cli prefect deploy -p farm, pause one deployment, cli status -p farm
+#   4. cli lint, cli prefect plan -p farm, cli prefect deploy -p farm, pause one deployment,
+#      cli status -p farm
 #   5. runs farm__harvest__winter through a process worker until it is Completed
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,9 @@ git_ --no-pager diff projects/farm/prefect.yaml
 
 step "cli lint"
 cli lint
+
+step "cli prefect plan -p farm (what deploy will change; writes nothing)"
+cli prefect plan -p farm
 
 step "cli prefect deploy -p farm"
 cli prefect deploy -p farm

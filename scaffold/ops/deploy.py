@@ -97,6 +97,8 @@ def deploy(repo: Repo, sel: Selection, pause: bool = False, force: bool = False,
         api.run(_deploy(repo, sel, target, pause, force, prune, keep_going, confirm, stream,
                         err, outcomes, plan_box), target)
     except KeyboardInterrupt:
+        if not outcomes:
+            raise OperationError("interrupted while planning: nothing was written") from None
         _summary(outcomes, target, stream, err, interrupted="interrupted (Ctrl-C)")
         raise OperationError("interrupted: the deployments above marked 'not applied' were "
                              "not written; run the command again to finish") from None
