@@ -244,8 +244,8 @@ def test_a_hand_written_project_is_unchanged_after_its_deploy(scratch_repo: Path
     (project / "flows").mkdir(parents=True)
     (project / "flows" / "job.py").write_text(BARE_FLOW)
     (project / "prefect.yaml").write_text(BARE_YAML)
-    result = run("prefect", "deploy", "-p", "bare", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    result = invoke("prefect", "deploy", "-p", "bare", root=scratch_repo)
+    assert result.exit_code == 0, result.stdout + result.stderr
     assert actions(plan_json(scratch_repo, "-p", "bare")) == {"bare__job": ("unchanged", [])}
     (project / "prefect.yaml").write_text(BARE_YAML.replace("active: false", "active: true"))
     assert actions(plan_json(scratch_repo, "-p", "bare")) == {"bare__job": ("update",
