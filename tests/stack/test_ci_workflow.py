@@ -5,6 +5,7 @@ without running anything)."""
 from __future__ import annotations
 
 import shlex
+import warnings
 from pathlib import Path
 
 import click
@@ -28,7 +29,9 @@ def _parse(argv: list[str]) -> click.Context:
     ctx = cli.make_context("cli", list(argv), resilient_parsing=False)
     command: click.Command = cli
     while isinstance(command, click.Group):
-        args = ctx.protected_args + ctx.args
+        with warnings.catch_warnings():  # click 8.2 deprecated it, 9.0 (not admitted) drops it
+            warnings.simplefilter("ignore", DeprecationWarning)
+            args = ctx.protected_args + ctx.args
         name, sub, rest = command.resolve_command(ctx, args)
         assert isinstance(sub, click.Command), f"no command {name!r} in {argv}"
         command = sub
