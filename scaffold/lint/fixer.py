@@ -258,8 +258,32 @@ class Fixer:
                 raise OperationError(f"{path} changed while it was being fixed; nothing was "
                                      "written, run `cli lint --fix` again")
             fs.require_writable(self.linter.root / path)
+        written: list[str] = []
         for path, (before, after) in sorted(changes.items()):
             target = self.linter.root / path
             with fs.locked(target.parent):
                 if target.read_bytes() == before:
-                    fs.write_atomic(target, after, done="the other fixes were written")
+                    try:
+                        fs.write_atomic(target, after)
+                    except fs.WriteError as err:
+                        # a rename spans files: half of it written breaks imports, so the
+                        # files already written get their old bytes back
+                        raise OperationError(f"{err}; {self._undo(written, changes)}") from None
+                    written.append(path)
+
+    def _undo(self, written: list[str], changes: dict[str, tuple[bytes, bytes]]) -> str:
+        """Put the files already written back as they were; what was and was not undone."""
+        from scaffold import fs
+
+        if not written:
+            return "no file was changed"
+        kept = []
+        for path in reversed(written):
+            try:
+                fs.write_atomic(self.linter.root / path, changes[path][0])
+            except (fs.WriteError, UsageError):
+                kept.append(path)
+        if not kept:
+            return f"the fixes already written ({', '.join(written)}) were undone: no file was changed"
+        return (f"written and not undone: {', '.join(sorted(kept))} (run `cli lint` to see what "
+                "is left)")

@@ -4,10 +4,13 @@ the summary after --fix is what a fresh run reports."""
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.helpers.lint import clean_project, lint, write_files
 
@@ -205,3 +208,30 @@ def test_a_rename_whose_importer_is_a_symlink_is_refused(tmp_path: Path) -> None
     run = lint(root, "--fix", "--select", "PF003")
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
     assert "is a symbolic link" in run.stderr and run.exit_code == 1
+
+
+def test_a_write_failing_midway_puts_back_the_files_already_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rename spans report.py, weekly.py and prefect.yaml; the disk refuses weekly.py after
+    # report.py was written: keeping report.py alone would break `import weekly`
+    root = _repo(tmp_path / "repo")
+    flows = root / "projects/farm/flows"
+    before = {p: p.read_bytes() for p in (flows / "report.py", flows / "weekly.py",
+                                          root / "projects/farm/prefect.yaml")}
+    replace = os.replace
+
+    def failing_replace(src: str, dst: str | os.PathLike) -> None:
+        if str(dst).endswith("weekly.py"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        replace(src, dst)
+
+    monkeypatch.setattr("scaffold.fs.os.replace", failing_replace)
+    run = lint(root, "--fix")
+    assert run.exit_code == 1
+    assert run.stderr.splitlines()[-1] == (
+        f"error: cannot write {flows / 'weekly.py'}: Input/output error; the file was not "
+        "changed; the fixes already written (projects/farm/flows/report.py) were undone: "
+        "no file was changed")
+    assert {p: p.read_bytes() for p in before} == before
+    assert not [p for p in flows.iterdir() if p.name.endswith(".tmp")]
+    assert _imports(flows, "weekly").returncode == 0
