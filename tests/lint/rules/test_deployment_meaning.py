@@ -285,6 +285,6 @@ deployments:
     name: farm__harvest
 """
     got = findings(repo(tmp_path, yaml))
-    assert got == [(6, 15, "PD013", "parameter 'season' of deployment 'farm__harvest' is 7 "
-                                    "(an integer), merged in here with '<<'; harvest_flow() "
-                                    "takes season: str")]
+    assert got == [(6, 15, "PD013", ("parameter 'season' of deployment 'farm__harvest' is 7 "
+                                     "(an integer), merged in here with '<<'; harvest_flow() "
+                                     "takes season: str"))]
