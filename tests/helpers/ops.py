@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from scaffold import yamledit
 from tests.helpers.cli import invoke
 
 BIN = Path(sys.executable).parent
@@ -30,6 +33,17 @@ def generate(root: Path, project: str, flow: str, *params: str) -> None:
     args = [a for p in params for a in ("--param", p)]
     result = invoke("new-flow", project, flow, *args, root=root)
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def set_entry(root: Path, project: str, entry_name: str, **changes) -> None:
+    """Change keys of one prefect.yaml entry (None: remove the key), through yamledit."""
+    path = root / "projects" / project / "prefect.yaml"
+    text = path.read_text()
+    entries = yaml.safe_load(text)["deployments"]
+    entry = next(e for e in entries if e["name"] == entry_name)
+    new = {k: v for k, v in {**entry, **changes}.items() if v is not None}
+    text = yamledit.remove_deployments(text, [entry_name])
+    path.write_text(yamledit.insert_deployments(text, [new]))
 
 
 class Server:

@@ -10,8 +10,7 @@ import yaml
 
 from scaffold import yamledit
 from tests.helpers.cli import invoke
-from tests.helpers.ops import CLI, PREFECT, generate, run_process
-from tests.ops.test_plan import set_entry
+from tests.helpers.ops import CLI, PREFECT, generate, run_process, set_entry
 
 pytestmark = pytest.mark.integration
 

@@ -7,12 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
-from scaffold import yamledit
 from scaffold.ops.embedded import ensure_process_pool
 from tests.helpers.cli import invoke
-from tests.helpers.ops import generate
+from tests.helpers.ops import generate, set_entry
 
 pytestmark = pytest.mark.integration
 
@@ -54,17 +52,6 @@ def test_create_then_unchanged(harvest_repo: Path, server):
     assert actions(plan_json(harvest_repo, "-p", "farm")) == {
         "farm__harvest__winter": ("unchanged", []), "farm__harvest__summer": ("unchanged", [])}
     assert _state(server) == before
-
-
-def set_entry(root: Path, project: str, entry_name: str, **changes) -> None:
-    """Change keys of one prefect.yaml entry (None: remove the key), through yamledit."""
-    path = root / "projects" / project / "prefect.yaml"
-    text = path.read_text()
-    entries = yaml.safe_load(text)["deployments"]
-    entry = next(e for e in entries if e["name"] == entry_name)
-    new = {k: v for k, v in {**entry, **changes}.items() if v is not None}
-    text = yamledit.remove_deployments(text, [entry_name])
-    path.write_text(yamledit.insert_deployments(text, [new]))
 
 
 def test_update_names_the_changed_fields(harvest_repo: Path, server):
