@@ -31,7 +31,8 @@ def test_rules_md_documents_every_rule_with_its_output() -> None:
 
 
 def test_docs_check_mode(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    monkeypatch.setattr(docs, "render", _rendered)
+    rendered = _rendered()  # before the patch: run alone, _rendered would call itself
+    monkeypatch.setattr(docs, "render", lambda: rendered)
     out = tmp_path / "rules.md"
     assert docs.main(["--output", str(out), "--check"]) == 1
     assert "out of date; run: python -m scaffold.lint.docs" in capsys.readouterr().err
