@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from scaffold.cli import cli
 from scaffold.errors import printable
 from scaffold.lint import output
+from tests.helpers.cli import invoke
 
 
 def test_printable_escapes_control_characters_only() -> None:
@@ -26,10 +24,9 @@ def test_an_error_naming_a_link_target_is_one_escaped_line(scratch_repo: Path,
     target = tmp_path / "out\n::error file=evil.py,line=1::INJECTED"
     (target / "flows").mkdir(parents=True)
     (scratch_repo / "projects/evil").symlink_to(target)
-    # CliRunner() without mix_stderr: output holds stdout and stderr on every click release
-    result = CliRunner().invoke(cli, ["new-flow", "evil", "harvest"])
-    assert result.exit_code == 2, result.output
-    lines = result.output.splitlines()
+    result = invoke("new-flow", "evil", "harvest")
+    assert result.exit_code == 2, result.stderr
+    lines = (result.stdout + result.stderr).splitlines()  # one line in all
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: projects/evil is a symbolic link to ")
     assert "out\\n::error file=evil.py" in lines[0]

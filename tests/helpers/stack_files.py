@@ -7,10 +7,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -173,3 +175,22 @@ def pyproject_prefect_pin() -> str:
     assert len(pins) == 1, f"expected one prefect requirement in pyproject.toml, got {pins}"
     assert pins[0].startswith("prefect=="), f"prefect is not pinned exactly: {pins[0]}"
     return pins[0].removeprefix("prefect==")
+
+
+def compose_validator():
+    """A validator of the Compose Specification (skips the test when the schema is absent)."""
+    if not COMPOSE_SCHEMA.is_file():
+        pytest.skip(f"Compose Specification schema not found at {COMPOSE_SCHEMA} "
+                    "(CI lays shared/ beside the clone)")
+    import jsonschema
+
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    # The file declares draft-07 by a URL jsonschema does not recognise (no trailing '#').
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def schema_errors(validator, doc) -> list[str]:
+    """Each schema error of ``doc`` as one line: its path, its message."""
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in validator.iter_errors(doc)]

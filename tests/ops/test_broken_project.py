@@ -63,13 +63,13 @@ def test_delete_prune_config_refuses_a_read_only_prefect_yaml_before_deleting(sc
                                                                              server):
     generate(scratch_repo, "zoo", "feed")
     result = invoke("prefect", "deploy", "-p", "zoo", root=scratch_repo)
-    assert result.exit_code == 0, result.output + result.stderr
+    assert result.exit_code == 0, result.stdout + result.stderr
     config = scratch_repo / "projects" / "zoo" / "prefect.yaml"
     before = config.read_bytes()
     config.chmod(0o444)
     result = invoke("prefect", "deployment", "delete", "-d", "zoo__feed", "--prune-config", "--yes",
-                 root=scratch_repo)
-    assert result.exit_code == 2, result.output + result.stderr
+                    root=scratch_repo)
+    assert result.exit_code == 2, result.stdout + result.stderr
     assert result.stderr.strip() == (
         f"error: {config}: the file is read-only (mode 444); nothing was changed: make it "
         "writable (chmod u+w) to let this command edit it")

@@ -3,7 +3,6 @@ the Compose Specification's JSON schema, then the properties the seed and docs/o
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -14,12 +13,12 @@ import yaml
 
 from tests.helpers.stack_files import (
     COMPOSE_FILE,
-    COMPOSE_SCHEMA,
     DOCKERFILE,
     ENV_EXAMPLE,
     REPO,
     SERVICES,
     command_args,
+    compose_validator,
     dockerfile_args,
     dockerfile_env,
     dockerfile_instructions,
@@ -29,6 +28,7 @@ from tests.helpers.stack_files import (
     load_compose_raw,
     pyproject_prefect_pin,
     read_env_file,
+    schema_errors,
     strings,
     variables,
 )
@@ -52,42 +52,25 @@ def server_port(compose: dict) -> str:
     return args[args.index("--port") + 1]
 
 
-def _validator():
-    if not COMPOSE_SCHEMA.is_file():
-        pytest.skip(f"Compose Specification schema not found at {COMPOSE_SCHEMA} "
-                    "(CI lays shared/ beside the clone)")
-    import jsonschema
-
-    schema = json.loads(COMPOSE_SCHEMA.read_text())
-    # The file declares draft-07 by a URL jsonschema does not recognise (no trailing '#').
-    jsonschema.Draft7Validator.check_schema(schema)
-    return jsonschema.Draft7Validator(schema)
-
-
-def _errors(validator, doc) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-            for e in validator.iter_errors(doc)]
-
-
 # -- the Compose Specification ----------------------------------------------------------------
 
 
 def test_compose_file_validates_against_the_compose_spec():
-    validator = _validator()
-    assert _errors(validator, load_compose_raw()) == []
+    validator = compose_validator()
+    assert schema_errors(validator, load_compose_raw()) == []
 
 
 def test_interpolated_compose_file_validates_against_the_compose_spec(compose):
-    assert _errors(_validator(), compose) == []
+    assert schema_errors(compose_validator(), compose) == []
 
 
 def test_the_schema_check_catches_a_broken_file():
     # The validation above must be able to fail: a misspelt key and a wrong type are rejected.
-    validator = _validator()
+    validator = compose_validator()
     broken = load_compose_raw()
     broken["services"]["prefect-server"]["healthchek"] = {"test": ["CMD", "true"]}
     broken["services"]["prefect-postgres"]["ports"] = "5432"
-    errors = _errors(validator, broken)
+    errors = schema_errors(validator, broken)
     assert any("healthchek" in e for e in errors), errors
     assert any(e.startswith("services/prefect-postgres/ports") for e in errors), errors
 

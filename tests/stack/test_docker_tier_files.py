@@ -9,8 +9,13 @@ import subprocess
 import pytest
 import yaml
 
-from tests.helpers.stack_files import REPO, SERVICES, load_compose_raw
-from tests.stack.test_compose import _errors, _validator
+from tests.helpers.stack_files import (
+    REPO,
+    SERVICES,
+    compose_validator,
+    load_compose_raw,
+    schema_errors,
+)
 
 TIER = REPO / "tests" / "stack" / "docker"
 OVERRIDE = TIER / "compose.host-network.yml"
@@ -22,7 +27,7 @@ def override() -> dict:
 
 
 def test_override_is_valid_compose_for_the_four_services(override):
-    assert _errors(_validator(), override) == []
+    assert schema_errors(compose_validator(), override) == []
     assert sorted(override["services"]) == sorted(SERVICES)
 
 
