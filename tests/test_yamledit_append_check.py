@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from scaffold import yamledit
-from tests.test_yamledit import CASES, ENTRY, FIXTURES, load_op, read
+from tests.helpers.yaml_golden import CASES, ENTRY, FIXTURES, load_op, read
 
 
 @pytest.fixture
