@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffold import naming, prefect_yaml
-from scaffold.errors import UsageError
+from scaffold.errors import UsageError, printable
 from scaffold.fs import read_text
 from scaffold.prefect_yaml import compose  # noqa: F401 - re-exported: the one YAML loader
 
@@ -322,13 +322,20 @@ class Repo:
         return out
 
     def deployment_index(self, names: Iterable[str] | None = None) -> dict[str, Deployment]:
-        """Every deployment of the repository by name (first one wins on duplicates).
+        """Every deployment of the repository by name (first one wins on duplicates; see
+        ``deployment_entries`` for all of them)."""
+        return {name: deps[0] for name, deps in self.deployment_entries(names).items()}
+
+    def deployment_entries(self, names: Iterable[str] | None = None) -> dict[str, list[Deployment]]:
+        """Every deployment of the repository by name, each name with all its entries in
+        project order: Prefect keys a deployment by flow and name, so two projects may hold
+        the same name under different flows.
 
         With ``names``, only files whose text holds one of them are parsed: on a repository
         of hundreds of projects a lookup of a few names parses one or two files.
         """
         wanted = None if names is None else [n for n in names if n]
-        index: dict[str, Deployment] = {}
+        index: dict[str, list[Deployment]] = {}
         for project in self.projects():
             text = None
             if wanted is not None and project not in self._configs:
@@ -348,7 +355,7 @@ class Repo:
                 continue
             for dep in config.deployments:
                 if isinstance(dep.name, str):
-                    index.setdefault(dep.name, dep)
+                    index.setdefault(dep.name, []).append(dep)
         return index
 
     # -- selection ------------------------------------------------------------------------------
@@ -359,7 +366,9 @@ class Repo:
         """The one selection of ``-p PROJECT`` and ``-d DEPLOYMENT`` (each repeatable, mixable).
 
         ``-d`` takes a deployment name, or ``FLOW/NAME`` as the server shows it (FLOW must be
-        the entry's conventional flow). ``server`` adds the deployments the server knows as
+        the entry's conventional flow). A bare name held by entries of several projects (legal
+        in Prefect: their flows differ) is refused with one line asking for ``FLOW/NAME`` or
+        ``-p``, whatever ``strict`` says; a ``-p`` project holding it settles it. ``server`` adds the deployments the server knows as
         candidates: a ``-d`` name that is in no prefect.yaml but on the server is selected as
         ``server_only``, and near matches are proposed among all names, so a suggestion never
         stands in for a deployment that exists. Unknown names raise one UsageError naming all
@@ -384,7 +393,7 @@ class Repo:
             if errors:
                 raise unknown_names(errors)
             return Selection(list(chosen.values()))
-        index = self.deployment_index([name.rpartition("/")[2] for name in deployments])
+        index = self.deployment_entries([name.rpartition("/")[2] for name in deployments])
         remote_full = {s.full_name: s for s in remote}
         remote_by_name: dict[str, list[ServerName]] = {}
         for s in remote:
@@ -395,10 +404,18 @@ class Repo:
         for attempt in (1, 2):
             for name in deployments if attempt == 1 else unknown:
                 flow, _, bare = name.rpartition("/")
-                dep = index.get(bare) if bare else None
+                entries = index.get(bare, []) if bare else []
+                if flow:  # FLOW/NAME: the entry whose conventional flow is FLOW
+                    picked = [d for d in entries if expected_flow_name(d) == flow]
+                else:
+                    picked = _one_project(entries, projects)
+                    if picked is None:  # the name is in several projects: never pick one
+                        errors.append(_ambiguous(name, entries))
+                        continue
                 on_server = remote_by_name.get(name, []) if not flow else []
-                if dep is not None and (not flow or expected_flow_name(dep) == flow):
-                    chosen.setdefault((dep.project, dep.name), dep)
+                if picked:
+                    for dep in picked:
+                        chosen.setdefault((dep.project, dep.name), dep)
                 elif name in remote_full:
                     server_only.setdefault(name, remote_full[name])
                 elif len(on_server) == 1:
@@ -407,9 +424,10 @@ class Repo:
                     names = ", ".join(sorted(s.full_name for s in on_server))
                     missing.append((name, (f"deployment {name!r} is ambiguous on the server "
                                           f"({names}); name it as FLOW/NAME")))
-                elif dep is not None:
+                elif entries:
+                    shown = ", ".join(printable(f"{expected_flow_name(d)}/{bare}") for d in entries)
                     missing.append((name, (f"unknown deployment {name!r} (prefect.yaml's {bare!r} "
-                                          f"is {expected_flow_name(dep)}/{bare} on the server)")))
+                                          f"is {shown} on the server)")))
                 elif attempt == 1:
                     unknown.append(name)
                 else:
@@ -419,7 +437,7 @@ class Repo:
                 break
             # the names were not in the files that mention them in plain text (an escaped or
             # quoted name): look at every file, which the suggestions need anyway
-            index = self.deployment_index()
+            index = self.deployment_entries()
         if strict or errors:  # unknown projects raise at once, with the unknown names
             errors += [message for _, message in missing]
             missing = []
@@ -429,7 +447,7 @@ class Repo:
         return Selection(list(chosen.values()), list(server_only.values()), missing)
 
     @staticmethod
-    def _suggest(name: str, index: dict[str, Deployment], remote: list[ServerName]) -> str:
+    def _suggest(name: str, index: dict[str, list[Deployment]], remote: list[ServerName]) -> str:
         """Near matches among every known name (files and server); ``FLOW/NAME`` is matched
         by its NAME, the name a user then passes to -d."""
         return did_you_mean(name.rpartition("/")[2], list(index) + [s.name for s in remote])
@@ -437,6 +455,26 @@ class Repo:
     def resolve(self, projects: Iterable[str] = (), deployments: Iterable[str] = ()) -> list[Deployment]:
         """The entries ``-p``/``-d`` select, from prefect.yaml files only (see ``select``)."""
         return self.select(projects, deployments).deployments
+
+
+def _one_project(entries: list[Deployment], projects: list[str]) -> list[Deployment] | None:
+    """The entries of a bare ``-d`` name when they are all in one project (among the ``-p``
+    projects when they are in several); None when the name stays ambiguous."""
+    if len({d.project for d in entries}) <= 1:
+        return entries
+    among = [d for d in entries if d.project in projects]
+    return among if len({d.project for d in among}) == 1 else None
+
+
+def _ambiguous(name: str, entries: list[Deployment]) -> str:
+    """One line for a bare ``-d`` name held by several projects: which, and how to pick one."""
+    where = ", ".join(printable(f"{d.project} ({expected_flow_name(d) or '?'}/{name})")
+                      for d in entries)
+    example = next((f"{expected_flow_name(d)}/{name}" for d in entries if expected_flow_name(d)),
+                   None)
+    how = f"name it as FLOW/NAME (e.g. -d {printable(example)})" if example else "name it as FLOW/NAME"
+    return (f"deployment {name!r} is in {len({d.project for d in entries})} projects: {where}; "
+            f"{how} or select its project with -p PROJECT")
 
 
 def _path_project(value: str) -> str | None:

@@ -569,3 +569,45 @@ def test_links_inside_the_repository_are_fine(tmp_path):
     (repo.project_dir("farm") / "prefect.yaml").unlink()
     (repo.project_dir("farm") / "prefect.yaml").symlink_to(shared)
     assert repo.require_project("farm") == repo.project_dir("farm")
+
+
+BARN_WITH_FARM_NAME = """\
+name: barn
+deployments:
+- name: farm__harvest
+  entrypoint: flows/store.py:store_flow
+"""
+FARM_HARVEST = """\
+name: farm
+deployments:
+- name: farm__harvest
+  entrypoint: flows/harvest.py:harvest_flow
+"""
+
+
+def test_a_name_in_two_projects_is_picked_by_flow_or_project_never_silently(tmp_path):
+    """Prefect keys a deployment by flow and name: farm__harvest may be in farm (under
+    farm__harvest_flow) and in barn (under barn__store_flow). A bare -d picked barn's alone
+    (first in project order), and farm's own FLOW/NAME was refused as unknown."""
+    repo = make_repo(tmp_path, {"farm": FARM_HARVEST, "barn": BARN_WITH_FARM_NAME})
+    picked = repo.select([], ["farm__harvest_flow/farm__harvest"]).deployments
+    assert [(d.project, d.name) for d in picked] == [("farm", "farm__harvest")]
+    picked = repo.select([], ["barn__store_flow/farm__harvest"]).deployments
+    assert [d.project for d in picked] == ["barn"]
+    # a -p project holding the name settles it
+    assert [d.project for d in repo.select(["farm"], ["farm__harvest"]).deployments] == ["farm"]
+    for strict in (True, False):  # never left to the server lookup either
+        with pytest.raises(UsageError) as info:
+            repo.select([], ["farm__harvest"], strict=strict)
+        assert str(info.value) == (
+            "deployment 'farm__harvest' is in 2 projects: barn (barn__store_flow/farm__harvest), "
+            "farm (farm__harvest_flow/farm__harvest); name it as FLOW/NAME (e.g. -d "
+            "barn__store_flow/farm__harvest) or select its project with -p PROJECT")
+    with pytest.raises(UsageError) as info:
+        repo.select([], ["other_flow/farm__harvest"])
+    assert str(info.value).startswith(
+        "unknown deployment 'other_flow/farm__harvest' (prefect.yaml's 'farm__harvest' is "
+        "barn__store_flow/farm__harvest, farm__harvest_flow/farm__harvest on the server)")
+    # the generator's duplicate check still sees one (the first) entry per name
+    assert repo.deployment_index()["farm__harvest"].project == "barn"
+    assert [d.project for d in repo.deployment_entries()["farm__harvest"]] == ["barn", "farm"]

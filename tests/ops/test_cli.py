@@ -350,3 +350,21 @@ def test_needs_api():
                  ["flows", "ls", "--help"], ["flows", "ls", "-h"], ["flows"],
                  ["no-such-command", "x"]):
         assert not needs_api(args), args
+
+
+def test_a_name_in_two_projects_is_refused_before_the_server(tmp_path: Path, monkeypatch):
+    """-d farm__harvest held by farm and barn: exit 2, one line, before any server is asked
+    (the server here is down: an exit 1 would mean it was contacted first)."""
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{closed_port()}/api")
+    for project, flow in (("farm", "harvest"), ("barn", "store")):
+        (tmp_path / "projects" / project / "flows").mkdir(parents=True)
+        (tmp_path / "projects" / project / "prefect.yaml").write_text(
+            f"name: {project}\ndeployments:\n- name: farm__harvest\n"
+            f"  entrypoint: flows/{flow}.py:{flow}_flow\n")
+    for args in (("prefect", "plan", "-d", "farm__harvest"),
+                 ("prefect", "deployment", "pause", "-d", "farm__harvest")):
+        result = invoke(*args, root=tmp_path)
+        assert result.exit_code == 2, (args, result.stdout, result.stderr)
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "deployment 'farm__harvest' is in 2 projects" in result.stderr
+        assert "FLOW/NAME" in result.stderr and "-p PROJECT" in result.stderr
