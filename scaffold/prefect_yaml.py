@@ -31,7 +31,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from scaffold.errors import ConfigError
+from scaffold.errors import ConfigError, printable
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 VALUE_TAG = "tag:yaml.org,2002:value"
@@ -327,7 +327,8 @@ def _config_error(err: yaml.YAMLError, text: str, path: object) -> ConfigError:
     line = mark.line + 1 if mark else None
     if line is None and isinstance(getattr(err, "position", None), int):  # ReaderError
         line = text.count("\n", 0, err.position) + 1
-    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    # escaped: PyYAML quotes the odd text it found, and it comes from the file
+    problem = printable(getattr(err, "problem", None) or str(err).splitlines()[0])
     if isinstance(err, _BadValue):
         return ConfigError(f"invalid value: {problem}", path=path, line=line)
     if isinstance(err, _Bomb):

@@ -32,15 +32,15 @@ def find_root(explicit: str | os.PathLike | None = None, start: str | os.PathLik
         if not root.is_dir():
             source = "--root" if explicit else f"${ENV_ROOT}"
             raise UsageError(f"repository root {str(root)!r} from {source} is not a folder; "
-                             f"pass the folder that holds {projects_dir}/")
+                             f"pass the folder that holds {printable(projects_dir)}/")
         return root
     here = Path(start or os.getcwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / projects_dir).is_dir():
             return folder
     raise UsageError(
-        f"no '{projects_dir}/' folder in {here} or any parent: run inside the repository, "
-        f"or pass --root PATH (or set {ENV_ROOT})"
+        f"no '{printable(projects_dir)}/' folder in {printable(str(here))} or any parent: run "
+        f"inside the repository, or pass --root PATH (or set {ENV_ROOT})"
     )
 
 
@@ -169,7 +169,12 @@ class Repo:
         return cls(find_root(root, projects_dir=projects_dir), projects_dir)
 
     def warn(self, message: str) -> None:
-        """Report a problem once per repository model (a broken project, a symlink loop)."""
+        """Report a problem once per repository model (a broken project, a symlink loop).
+
+        The message is escaped (``errors.printable``) here, once for every consumer: it holds
+        folder names and file paths, and a newline in one would forge a line of its own (a
+        GitHub Actions ``::error`` annotation) on stderr."""
+        message = printable(message)
         if message not in self.warnings:
             self.warnings.append(message)
             if self.on_warning is not None:
@@ -187,9 +192,11 @@ class Repo:
         try:
             entries = os.scandir(self.projects_dir)
         except FileNotFoundError:
-            raise UsageError(f"no projects folder at {self.projects_dir}; create it or pass --root") from None
+            raise UsageError(f"no projects folder at {printable(str(self.projects_dir))}; create "
+                             "it or pass --root") from None
         except OSError as err:
-            raise UsageError(f"cannot read {self.projects_dir}: {err.strerror}") from None
+            raise UsageError(f"cannot read {printable(str(self.projects_dir))}: "
+                             f"{err.strerror}") from None
         found = []
         self.skipped = []
         with entries:
@@ -206,10 +213,11 @@ class Repo:
         return sorted(found)
 
     def _rel(self, path: str | os.PathLike) -> str:
+        """A path for a message: relative to the root, escaped (``errors.printable``)."""
         try:
-            return Path(path).relative_to(self.root).as_posix()
+            return printable(Path(path).relative_to(self.root).as_posix())
         except ValueError:
-            return str(path)
+            return printable(str(path))
 
     def project_dir(self, project: str) -> Path:
         return self.projects_dir / project
@@ -242,8 +250,8 @@ class Repo:
             raise UsageError(f"{self._rel(path)}: {err.strerror}") from None
         root = Path(os.path.realpath(self.root))
         if real != root and root not in real.parents:
-            raise UsageError(f"{self._rel(path)} is a symbolic link to {real}, outside the "
-                             f"repository {root}; replace the link with the folder or file itself")
+            raise UsageError(f"{self._rel(path)} is a symbolic link to {printable(str(real))}, "
+                             f"outside the repository {printable(str(root))}; replace the link with the folder or file itself")
 
     def require_project(self, project: str) -> Path:
         """The folder of an existing project, for the generator: refused when it (or its

@@ -195,3 +195,13 @@ def test_every_reader_refuses_an_alias_bomb_through_the_commands(scratch_repo):
         assert "aliases expand the file to" in output, args
     assert config.read_text() == text
     assert not (scratch_repo / "projects" / "farm" / "flows" / "plant.py").exists()
+
+
+def test_a_yaml_error_quoting_odd_text_is_one_line():
+    """PyYAML quotes what it found (a tag, an escape): the message must stay one line."""
+    from scaffold.errors import ConfigError
+    from scaffold.prefect_yaml import parse
+
+    with pytest.raises(ConfigError) as info:
+        parse('a: "\\q\x1b[2J"\n', "p.yaml")
+    assert "\x1b" not in str(info.value) and "\n" not in str(info.value)

@@ -611,3 +611,43 @@ def test_a_name_in_two_projects_is_picked_by_flow_or_project_never_silently(tmp_
     # the generator's duplicate check still sees one (the first) entry per name
     assert repo.deployment_index()["farm__harvest"].project == "barn"
     assert [d.project for d in repo.deployment_entries()["farm__harvest"]] == ["barn", "farm"]
+
+
+FORGED = "l1\n::error file=x::forged"
+
+
+def test_warnings_escape_folder_names(tmp_path, capsys):
+    """A symlink-loop folder named 'l1\\n::error ...' forged a GitHub annotation line."""
+    (tmp_path / "projects/farm").mkdir(parents=True)
+    (tmp_path / "projects" / FORGED).symlink_to("l2")
+    (tmp_path / "projects/l2").symlink_to(FORGED)
+    assert Repo(tmp_path).projects() == ["farm"]
+    err = capsys.readouterr().err
+    assert "warning: projects/l1\\n::error file=x::forged: " in err
+    assert not any(line.startswith("::") for line in err.splitlines())
+    assert err.count("\n") == 2  # two warnings, one line each
+    outside = tmp_path.parent / f"{tmp_path.name}-outside" / FORGED
+    outside.mkdir(parents=True)
+    (tmp_path / "projects/out").symlink_to(outside)
+    with pytest.raises(UsageError) as info:
+        Repo(tmp_path).require_inside(tmp_path / "projects/out")
+    assert "outside/l1\\n::error" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cli_warnings_escape_folder_names(tmp_path, monkeypatch):
+    import socket
+
+    from tests.helpers.cli import invoke
+
+    (tmp_path / "projects").mkdir()
+    assert invoke("new-project", "farm", root=tmp_path).exit_code == 0
+    (tmp_path / "projects" / FORGED).symlink_to("l2")
+    (tmp_path / "projects/l2").symlink_to(FORGED)
+    with socket.socket() as s:  # a closed port: status warns, then finds no server (exit 1)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{port}/api")
+    for args in (("new-flow", "farm", "sow"), ("status",)):
+        result = invoke(*args, root=tmp_path)
+        assert "projects/l1\\n::error file=x::forged: " in result.stderr, (args, result.stderr)
+        assert not any(line.startswith("::") for line in result.stderr.splitlines()), args
