@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import stat
@@ -236,3 +237,92 @@ def test_commands_refuse_a_read_only_prefect_yaml_and_change_nothing(scratch_rep
         f"error: {config}: the file is read-only (mode 444); nothing was changed: make it "
         "writable (chmod u+w) to let this command edit it")
     assert _snapshot(scratch_repo) == before
+
+
+@pytest.mark.parametrize("flag, words", [
+    ("+i", ("the file is immutable (chattr +i; its mode 644 is not the cause); nothing was "
+            "changed: check with lsattr {path}, clear it with chattr -i {path} (as root)")),
+    ("+a", ("the file is append-only (chattr +a; its mode 644 is not the cause); nothing was "
+            "changed: check with lsattr {path}, clear it with chattr -a {path} (as root)")),
+])
+def test_an_immutable_file_is_not_called_read_only(tmp_path, flag, words):
+    """A `chattr +i` file of mode 644 was 'read-only (mode 644) ... chmod u+w': wrong advice,
+    chmod changes nothing there."""
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("chattr +i/+a needs root (CAP_LINUX_IMMUTABLE)")
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    path = tmp_path / "prefect.yaml"
+    path.write_text("name: farm\n")
+    path.chmod(0o644)
+    done = subprocess.run(["chattr", flag, str(path)], check=False, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        pytest.skip(f"the file system of {tmp_path} has no chattr attributes: {done.stderr.strip()}")
+    try:
+        with pytest.raises(UsageError) as info:
+            write_atomic(path, "name: other\n")
+        message = str(info.value)
+        assert message.startswith(f"{path}: " + words.format(path=path)), message
+        assert "chmod" not in message and "read-only" not in message
+        assert path.read_text() == "name: farm\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["prefect.yaml"]
+    finally:
+        subprocess.run(["chattr", flag.replace("+", "-"), str(path)], check=True)
+
+
+@contextlib.contextmanager
+def as_nobody():
+    """As root: a folder anyone may enter, and the effective uid of nobody while inside the
+    block (the real uid stays root, so the euid comes back in the finally)."""
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as another user")
+    folder = Path(tempfile.mkdtemp(prefix="scaffold-fs-"))  # tmp_path's parents are 0700
+    folder.chmod(0o755)
+    try:
+        yield folder, lambda: _seteuid(NOBODY)
+    finally:
+        os.seteuid(0)
+        shutil.rmtree(folder)
+
+
+NOBODY = 65534
+
+
+@contextlib.contextmanager
+def _seteuid(uid):
+    os.seteuid(uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def test_a_file_the_user_may_not_write_is_told_apart(tmp_path):
+    """Mode 066 owned by the user: read-only for its owner (chmod u+w); mode 644 of another
+    owner: not the user's file (chmod would not be theirs to run)."""
+    with as_nobody() as (folder, nobody):
+        own, other = folder / "own.yaml", folder / "other.yaml"
+        own.write_text("a\n")
+        other.write_text("a\n")
+        os.chown(own, NOBODY, -1)
+        own.chmod(0o066)
+        other.chmod(0o644)
+        with nobody():
+            with pytest.raises(UsageError) as info:
+                require_writable(own)
+            assert str(info.value) == (f"{own}: the file is read-only for its owner (mode 66); "
+                                       "nothing was changed: make it writable (chmod u+w) to let "
+                                       "this command edit it")
+            with pytest.raises(UsageError) as info:
+                require_writable(other)
+            assert str(info.value) == (
+                f"{other}: you (uid {NOBODY}) may not write the file: it belongs to uid 0 (mode "
+                "644); nothing was changed: run the command as its owner, or have the owner give "
+                "you write access")
