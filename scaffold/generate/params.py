@@ -211,7 +211,9 @@ def variants(params: list[Param], suffix: str | None) -> list[Variant]:
 
     No params: one deployment without suffix. Keys given once apply to all; a key repeated with
     several values makes one deployment per value (several repeated keys: every combination).
-    The suffix is ``--suffix`` or made from the varying values (else from the first value).
+    The suffix is ``--suffix`` or made from the varying values (else from the first value
+    that is not a Prefect template); a template never becomes a suffix: without another value
+    to name the deployment, ``--suffix`` is required.
     """
     if not params:
         if suffix:
@@ -237,7 +239,14 @@ def variants(params: list[Param], suffix: str | None) -> list[Variant]:
         if suffix:
             name = naming.validate_suffix(suffix)
         else:
-            keys = varying or [next(iter(grouped))]
+            # a template ({{ prefect.blocks.secret.x }}, {{ $HOME }}) is filled in only when
+            # deploying: its text would name the deployment after a secret's path or a
+            # variable, never after the value; the first key with a plain value names it
+            keys = varying or [next((k for k in grouped if not is_template(parameters[k])),
+                                    next(iter(grouped)))]
+            for k in keys:
+                if is_template(parameters[k]):
+                    raise _templated_suffix(k, parameters[k], several=bool(varying))
             name = "_".join(naming.suffix_from_value(k, parameters[k]) for k in keys)
             naming.validate_suffix(name)
         if name in seen:
@@ -246,3 +255,16 @@ def variants(params: list[Param], suffix: str | None) -> list[Variant]:
         seen[name] = parameters
         out.append(Variant(name, parameters))
     return out
+
+
+def _templated_suffix(key: str, value: str, several: bool) -> UsageError:
+    """The error for a deployment that only a Prefect template could name."""
+    given = show(f"{key}={value}")
+    if several:
+        return UsageError(f"--param {given}: a Prefect template is filled in only when "
+                          f"deploying, so it cannot name one of the deployments that the values "
+                          f"of {key!r} make; add that deployment on its own with new-deployment "
+                          "and --suffix NAME")
+    return UsageError(f"--param {given}: a Prefect template is filled in only when deploying, so "
+                      "it cannot name the deployment; pass --suffix NAME (the deployment is then "
+                      "PROJECT__FLOW__NAME), or a --param with a plain value")

@@ -82,7 +82,8 @@ def test_long_value_is_shortened_in_the_message(farm: Path):
 
 
 def test_env_template_warns_once_that_the_value_is_stored_in_clear(farm: Path):
-    result = invoke("new-flow", "farm", "db", "--param", "password={{ $DB_PASSWORD }}")
+    result = invoke("new-flow", "farm", "db", "--param", "password={{ $DB_PASSWORD }}",
+                    "--suffix", "main")  # a template names no deployment
     assert result.exit_code == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1
@@ -100,6 +101,40 @@ def test_secret_block_warns_variables_do_not(farm: Path):
     (dep,) = load(farm / "projects/farm/prefect.yaml")["deployments"]
     assert dep["parameters"] == {"pw": "{{ prefect.blocks.secret.db_pw }}",
                                  "region": "{{ prefect.variables.region }}"}
+
+
+@pytest.mark.parametrize("params", [
+    ["secret={{ prefect.blocks.secret.db_password }}"],
+    ["home={{ $HOME }}"],
+    ["region=eu-{{ prefect.variables.zone }}"],  # partly a template: still filled in later
+])
+def test_a_template_never_names_the_deployment(farm: Path, params: list[str]):
+    """`secret={{ prefect.blocks.secret.db_password }}` made the deployment
+    farm__t__prefect_blocks_secret_db_password, and `{{ $HOME }}` farm__t__home."""
+    args = [a for p in params for a in ("--param", p)]
+    line = refused(farm, "new-flow", "farm", "t", *args,
+                   message="a Prefect template is filled in only when deploying, so it cannot "
+                           "name the deployment; pass --suffix NAME")
+    assert line.startswith(f"error: --param {params[0]!r}: ")  # nothing written: refused()
+    result = invoke("new-flow", "farm", "t", *args, "--suffix", "main")
+    assert result.exit_code == 0, result.stderr
+    assert [d["name"] for d in load(farm / "projects/farm/prefect.yaml")["deployments"]] == [
+        "farm__t__main"]
+
+
+def test_a_template_beside_a_plain_value_leaves_the_naming_to_the_plain_one(farm: Path):
+    result = invoke("new-flow", "farm", "t", "--param", "pw={{ prefect.blocks.secret.pw }}",
+                    "--param", "season=winter")
+    assert result.exit_code == 0, result.stderr
+    (dep,) = load(farm / "projects/farm/prefect.yaml")["deployments"]
+    assert dep["name"] == "farm__t__winter"
+    assert dep["parameters"] == {"pw": "{{ prefect.blocks.secret.pw }}", "season": "winter"}
+    # new-deployment: the same rule, and one value per deployment of a repeated key
+    refused(farm, "new-deployment", "farm", "t", "--param", "pw={{ $PW }}",
+            message="it cannot name the deployment; pass --suffix NAME")
+    refused(farm, "new-deployment", "farm", "t", "--param", "season=summer",
+            "--param", "season={{ $SEASON }}",
+            message="it cannot name one of the deployments that the values of 'season' make")
 
 
 # -- --param against an existing flow's signature ----------------------------------------------
