@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Self, TextIO
 
+from scaffold.errors import printable
+
 
 def is_tty(stream: TextIO | None = None) -> bool:
     stream = sys.stdout if stream is None else stream
@@ -59,13 +61,17 @@ class Progress:
     def step(self, label: str) -> None:
         """An item starts (shown on the bar only)."""
         if self._bar is not None:
-            self._bar.update(self._task, description=f"{self.verb} {label}")
+            from rich.markup import escape  # the bar's description is rich markup
+
+            self._bar.update(self._task, description=escape(printable(f"{self.verb} {label}")))
 
     def done(self, line: str, ok: bool = True) -> None:
         """An item finished: its line, numbered."""
         self.count += 1
         width = len(str(self.total))
-        text = f"[{self.count:>{width}}/{self.total}] {line}"
+        # names and messages come from prefect.yaml files and the server: a newline in one
+        # would forge a line of its own (a GitHub Actions annotation)
+        text = f"[{self.count:>{width}}/{self.total}] {printable(line)}"
         if self._bar is not None:
             from rich.text import Text
 
@@ -79,18 +85,21 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
           stream: TextIO | None = None, tty: bool | None = None) -> None:
     """A table: rich on a terminal, plain aligned columns otherwise."""
     stream = sys.stdout if stream is None else stream
-    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    cells = [["" if c is None else printable(str(c)) for c in row] for row in rows]
+    title = None if title is None else printable(title)
     if is_tty(stream) if tty is None else tty:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text  # a cell is text, never rich markup ("[red]", "[link=]")
 
-        t = Table(title=title, title_justify="left")
+        t = Table(title=None if title is None else Text(title), title_justify="left")
         for i, h in enumerate(headers):
             # the first column (names) is never wrapped: the others make room
             longest = max([len(h)] + [len(r[i]) for r in cells])
             t.add_column(h, overflow="fold", no_wrap=i == 0, min_width=longest if i == 0 else None)
         for row in cells:
-            t.add_row(*row, style="red" if any(c.startswith("FAILED") for c in row) else None)
+            t.add_row(*map(Text, row),
+                      style="red" if any(c.startswith("FAILED") for c in row) else None)
         Console(file=stream).print(t)
         return
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
