@@ -374,8 +374,8 @@ class Repo:
         """The one selection of ``-p PROJECT`` and ``-d DEPLOYMENT`` (each repeatable, mixable).
 
         ``-d`` takes a deployment name, or ``FLOW/NAME`` as the server shows it (FLOW must be
-        the entry's conventional flow). A bare name held by entries of several projects (legal
-        in Prefect: their flows differ) is refused with one line asking for ``FLOW/NAME`` or
+        the entry's conventional flow). A bare name held by entries of several projects or
+        flows (legal in Prefect: the flows differ) is refused with one line asking for ``FLOW/NAME`` or
         ``-p``, whatever ``strict`` says; a ``-p`` project holding it settles it. ``server`` adds the deployments the server knows as
         candidates: a ``-d`` name that is in no prefect.yaml but on the server is selected as
         ``server_only``, and near matches are proposed among all names, so a suggestion never
@@ -392,11 +392,13 @@ class Repo:
         for project in projects:
             if project not in known_projects:
                 errors.append(f"unknown project {project!r}{did_you_mean(project, known_projects)}")
-        chosen: dict[tuple[str, Any], Deployment] = {}
+        # keyed by entry: the same entry named twice is selected once; two entries of one name
+        # (two flows of a project) are two deployments for Prefect
+        chosen: dict[tuple[str, int], Deployment] = {}
         for project in projects:
             if project in known_projects:
                 for dep in self.config(project).deployments:  # broken: its file and line
-                    chosen.setdefault((dep.project, dep.name), dep)
+                    chosen.setdefault((dep.project, dep.index), dep)
         if not deployments:
             if errors:
                 raise unknown_names(errors)
@@ -423,7 +425,7 @@ class Repo:
                 on_server = remote_by_name.get(name, []) if not flow else []
                 if picked:
                     for dep in picked:
-                        chosen.setdefault((dep.project, dep.name), dep)
+                        chosen.setdefault((dep.project, dep.index), dep)
                 elif name in remote_full:
                     server_only.setdefault(name, remote_full[name])
                 elif len(on_server) == 1:
@@ -466,22 +468,25 @@ class Repo:
 
 
 def _one_project(entries: list[Deployment], projects: list[str]) -> list[Deployment] | None:
-    """The entries of a bare ``-d`` name when they are all in one project (among the ``-p``
-    projects when they are in several); None when the name stays ambiguous."""
-    if len({d.project for d in entries}) <= 1:
-        return entries
+    """The entries of a bare ``-d`` name when they are one deployment for Prefect (one project,
+    one flow), or those in the ``-p`` projects (selected whole anyway); None when the name
+    stays ambiguous: two projects, or two flows of one project, hold it."""
     among = [d for d in entries if d.project in projects]
-    return among if len({d.project for d in among}) == 1 else None
+    if among:
+        return among
+    if len({(d.project, expected_flow_name(d)) for d in entries}) <= 1:
+        return entries
+    return None
 
 
 def _ambiguous(name: str, entries: list[Deployment]) -> str:
-    """One line for a bare ``-d`` name held by several projects: which, and how to pick one."""
+    """One line for a bare ``-d`` name held by several entries: which, and how to pick one."""
     where = ", ".join(printable(f"{d.project} ({expected_flow_name(d) or '?'}/{name})")
                       for d in entries)
     example = next((f"{expected_flow_name(d)}/{name}" for d in entries if expected_flow_name(d)),
                    None)
     how = f"name it as FLOW/NAME (e.g. -d {printable(example)})" if example else "name it as FLOW/NAME"
-    return (f"deployment {name!r} is in {len({d.project for d in entries})} projects: {where}; "
+    return (f"deployment {name!r} is the name of {len(entries)} deployments: {where}; "
             f"{how} or select its project with -p PROJECT")
 
 

@@ -600,7 +600,8 @@ def test_a_name_in_two_projects_is_picked_by_flow_or_project_never_silently(tmp_
         with pytest.raises(UsageError) as info:
             repo.select([], ["farm__harvest"], strict=strict)
         assert str(info.value) == (
-            "deployment 'farm__harvest' is in 2 projects: barn (barn__store_flow/farm__harvest), "
+            "deployment 'farm__harvest' is the name of 2 deployments: barn "
+            "(barn__store_flow/farm__harvest), "
             "farm (farm__harvest_flow/farm__harvest); name it as FLOW/NAME (e.g. -d "
             "barn__store_flow/farm__harvest) or select its project with -p PROJECT")
     with pytest.raises(UsageError) as info:
@@ -608,6 +609,15 @@ def test_a_name_in_two_projects_is_picked_by_flow_or_project_never_silently(tmp_
     assert str(info.value).startswith(
         "unknown deployment 'other_flow/farm__harvest' (prefect.yaml's 'farm__harvest' is "
         "barn__store_flow/farm__harvest, farm__harvest_flow/farm__harvest on the server)")
+    # two flows of one project: as ambiguous; FLOW/NAME picks either
+    both = FARM_HARVEST + "- name: farm__harvest\n  entrypoint: flows/sow.py:sow_flow\n"
+    repo = make_repo(tmp_path / "one", {"farm": both})
+    with pytest.raises(UsageError, match="'farm__harvest' is the name of 2 deployments: farm "):
+        repo.select([], ["farm__harvest"])
+    picked = repo.select([], ["farm__sow_flow/farm__harvest"]).deployments
+    assert [d.entrypoint for d in picked] == ["flows/sow.py:sow_flow"]
+    assert len(repo.select(["farm"], ["farm__harvest"]).deployments) == 2  # -p: all of farm
+    repo = make_repo(tmp_path / "two", {"farm": FARM_HARVEST, "barn": BARN_WITH_FARM_NAME})
     # the generator's duplicate check still sees one (the first) entry per name
     assert repo.deployment_index()["farm__harvest"].project == "barn"
     assert [d.project for d in repo.deployment_entries()["farm__harvest"]] == ["barn", "farm"]

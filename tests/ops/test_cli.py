@@ -366,5 +366,5 @@ def test_a_name_in_two_projects_is_refused_before_the_server(tmp_path: Path, mon
         result = invoke(*args, root=tmp_path)
         assert result.exit_code == 2, (args, result.stdout, result.stderr)
         assert result.stderr.count("\n") == 1, result.stderr
-        assert "deployment 'farm__harvest' is in 2 projects" in result.stderr
+        assert "deployment 'farm__harvest' is the name of 2 deployments" in result.stderr
         assert "FLOW/NAME" in result.stderr and "-p PROJECT" in result.stderr
