@@ -100,9 +100,9 @@ def require_writable(path: str | os.PathLike) -> None:
 
     Checked on the mode bits first: root may write anything, but a ``chmod 444`` is a
     statement by the owner that the file is not to be rewritten. A file whose mode allows
-    writing may still be refused by the system (immutable attribute, read-only file system,
-    another owner): opening it for writing (nothing is truncated or changed) tells which, so
-    the advice fits the cause (``chmod u+w`` does nothing for a ``chattr +i`` file).
+    writing may still be refused by the system (immutable or append-only attribute, read-only
+    file system, another owner): the message says which, so the advice fits the cause
+    (``chmod u+w`` does nothing for a ``chattr +i`` file).
     """
     real = os.path.realpath(path)
     try:
@@ -117,11 +117,14 @@ def require_writable(path: str | os.PathLike) -> None:
     if not st.st_mode & 0o222:
         raise UsageError(f"the file is read-only (mode {mode:o}); nothing was changed: make it "
                          f"writable (chmod u+w) to let this command edit it", path=path)
-    try:
-        fd = os.open(real, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as err:
-        raise UsageError(_unwritable(path, real, st, err), path=path) from None
-    os.close(fd)
+    # the attributes first: access() does not see append-only, which refuses the rename
+    flags = _attributes(real)
+    if flags is not None and flags & (_FS_IMMUTABLE_FL | _FS_APPEND_FL):
+        raise UsageError(_unwritable(path, real, st, flags), path=path)
+    # access(), not a trial open for writing: that would wake file watchers (IN_CLOSE_WRITE)
+    effective = os.access in os.supports_effective_ids
+    if not os.access(real, os.W_OK, effective_ids=effective):
+        raise UsageError(_unwritable(path, real, st, flags), path=path)
 
 
 # FS_IOC_GETFLAGS (Linux, _IOR('f', 1, long)) and its immutable / append-only bits
@@ -144,34 +147,31 @@ def _attributes(real: str) -> int | None:
         os.close(fd)
 
 
-def _unwritable(path: str | os.PathLike, real: str, st: os.stat_result, err: OSError) -> str:
+def _unwritable(path: str | os.PathLike, real: str, st: os.stat_result, flags: int | None) -> str:
     """Why a file whose mode allows writing cannot be written, and what to do about it."""
     mode = stat.S_IMODE(st.st_mode)
     shown = shlex.quote(str(path))
-    if err.errno == errno.EROFS:
+    if flags is not None and flags & _FS_IMMUTABLE_FL:
+        return (f"the file is immutable (chattr +i; its mode {mode:o} is not the cause); "
+                f"nothing was changed: check with lsattr {shown}, clear it with "
+                f"chattr -i {shown} (as root) to let this command edit it")
+    if flags is not None and flags & _FS_APPEND_FL:
+        return (f"the file is append-only (chattr +a; its mode {mode:o} is not the cause); "
+                f"nothing was changed: check with lsattr {shown}, clear it with "
+                f"chattr -a {shown} (as root) to let this command edit it")
+    try:
+        read_only_fs = bool(os.statvfs(real).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only_fs = False
+    if read_only_fs:
         return ("the file is on a read-only file system; nothing was changed: remount it "
                 "read-write, or run the command on a writable copy of the repository")
-    if err.errno == errno.EPERM:
-        flags = _attributes(real)
-        if flags is not None and flags & _FS_IMMUTABLE_FL:
-            return (f"the file is immutable (chattr +i; its mode {mode:o} is not the cause); "
-                    f"nothing was changed: check with lsattr {shown}, clear it with "
-                    f"chattr -i {shown} (as root) to let this command edit it")
-        if flags is not None and flags & _FS_APPEND_FL:
-            return (f"the file is append-only (chattr +a; its mode {mode:o} is not the cause); "
-                    f"nothing was changed: check with lsattr {shown}, clear it with "
-                    f"chattr -a {shown} (as root) to let this command edit it")
-        return (f"the system refuses to write the file ({err.strerror}) although its mode "
-                f"{mode:o} allows it; nothing was changed: check its attributes with "
-                f"lsattr {shown} (immutable: chattr -i) and the file system's mount options")
-    if err.errno == errno.EACCES and st.st_uid == os.geteuid():  # mode 022: not for its owner
+    if st.st_uid == os.geteuid():  # mode 066: writable by others, not by its owner
         return (f"the file is read-only for its owner (mode {mode:o}); nothing was changed: "
                 "make it writable (chmod u+w) to let this command edit it")
-    if err.errno == errno.EACCES:
-        return (f"you (uid {os.geteuid()}) may not write the file: it belongs to uid "
-                f"{st.st_uid} (mode {mode:o}); nothing was changed: run the command as its "
-                "owner, or have the owner give you write access")
-    return f"cannot write the file: {err.strerror}; nothing was changed"
+    return (f"you (uid {os.geteuid()}) may not write the file: it belongs to uid {st.st_uid} "
+            f"(mode {mode:o}); nothing was changed: run the command as its owner, or have the "
+            "owner give you write access")
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes, done: str = "") -> None:
