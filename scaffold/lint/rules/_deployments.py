@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from scaffold import naming
+from scaffold.annotations import is_template
 from scaffold.lint.model import ConfigSummary, DeploymentSummary, FlowFunc, Index, ScheduleItem
 from scaffold.lint.rules._common import config_file, entry_flow, flow_file
 
@@ -16,6 +18,17 @@ def schedule_items(config: ConfigSummary) -> Iterator[tuple[DeploymentSummary, S
     for dep in config.deployments:
         for item in dep.schedules:
             yield dep, item
+
+
+def schedule_values(config: ConfigSummary,
+                    key: str) -> Iterator[tuple[DeploymentSummary, ScheduleItem, Any]]:
+    """``(deployment, item, value)`` for each schedule item that sets ``key``, except to a
+    Prefect template (``{{ … }}`` is resolved at deploy time: nothing to check here)."""
+    for dep, item in schedule_items(config):
+        if isinstance(item.value, dict) and key in item.value:
+            value = item.value[key]
+            if not is_template(value):
+                yield dep, item, value
 
 
 def label(dep: DeploymentSummary) -> str:

@@ -4,9 +4,8 @@ import functools
 from collections.abc import Iterator
 
 from scaffold import schedules
-from scaffold.annotations import is_template
 from scaffold.lint.model import ConfigSummary, Example, Finding, Rule
-from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_items
+from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_values
 
 
 class InvalidCronRule(Rule):
@@ -35,12 +34,7 @@ class InvalidCronRule(Rule):
     summary = "Schedule cron does not parse or never fires"
 
     def check_config(self, config: ConfigSummary) -> Iterator[Finding]:
-        for dep, item in schedule_items(config):
-            if not isinstance(item.value, dict) or "cron" not in item.value:
-                continue
-            cron = item.value["cron"]
-            if is_template(cron):
-                continue
+        for dep, item, cron in schedule_values(config, "cron"):
             day_or = item.value.get("day_or") is not False
             problem = (_check(cron, day_or) if isinstance(cron, str)
                        else schedules.check_cron(cron, day_or=day_or))

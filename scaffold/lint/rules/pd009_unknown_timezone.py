@@ -3,9 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scaffold import schedules
-from scaffold.annotations import is_template
 from scaffold.lint.model import ConfigSummary, Example, Finding, Rule
-from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_items
+from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_values
 
 
 class UnknownTimezoneRule(Rule):
@@ -33,11 +32,8 @@ class UnknownTimezoneRule(Rule):
     def check_config(self, config: ConfigSummary) -> Iterator[Finding]:
         if not schedules.available_timezones():  # no time-zone database here: cannot tell
             return
-        for dep, item in schedule_items(config):
-            if not isinstance(item.value, dict) or item.value.get("timezone") is None:
-                continue
-            tz = item.value["timezone"]
-            if is_template(tz):
+        for dep, item, tz in schedule_values(config, "timezone"):
+            if tz is None:
                 continue
             problem = schedules.check_timezone(tz)
             if problem:

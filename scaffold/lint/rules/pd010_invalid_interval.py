@@ -3,9 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scaffold import schedules
-from scaffold.annotations import is_template
 from scaffold.lint.model import ConfigSummary, Example, Finding, Rule
-from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_items
+from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_values
 
 
 class InvalidIntervalRule(Rule):
@@ -31,12 +30,7 @@ class InvalidIntervalRule(Rule):
     summary = "Schedule interval is not a positive duration"
 
     def check_config(self, config: ConfigSummary) -> Iterator[Finding]:
-        for dep, item in schedule_items(config):
-            if not isinstance(item.value, dict) or "interval" not in item.value:
-                continue
-            interval = item.value["interval"]
-            if is_template(interval):
-                continue
+        for dep, item, interval in schedule_values(config, "interval"):
             problem = schedules.check_interval(interval)
             if problem:
                 yield self.finding(config.path, item.mark("interval"),

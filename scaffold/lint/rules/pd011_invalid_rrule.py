@@ -5,9 +5,8 @@ import json
 from collections.abc import Iterator
 
 from scaffold import schedules
-from scaffold.annotations import is_template
 from scaffold.lint.model import ConfigSummary, Example, Finding, Rule
-from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_items
+from scaffold.lint.rules._deployments import FLOW, config_with, label, schedule_values
 
 
 class InvalidRruleRule(Rule):
@@ -33,12 +32,7 @@ class InvalidRruleRule(Rule):
     summary = "Schedule rrule is not a valid recurrence rule"
 
     def check_config(self, config: ConfigSummary) -> Iterator[Finding]:
-        for dep, item in schedule_items(config):
-            if not isinstance(item.value, dict) or "rrule" not in item.value:
-                continue
-            rrule = item.value["rrule"]
-            if is_template(rrule):
-                continue
+        for dep, item, rrule in schedule_values(config, "rrule"):
             rule = _json_rule(rrule)
             problem = _check(rule) if isinstance(rule, str) else schedules.check_rrule(rule)
             if problem:
