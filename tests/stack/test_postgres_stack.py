@@ -307,3 +307,98 @@ def test_documented_backup_and_restore(pg_server, postgres, tmp_path):
     assert postgres.psql("restored", "SELECT name FROM deployment WHERE name = "
                                      "'backup__nightly__monday'").strip() == \
         "backup__nightly__monday"
+
+
+# -- issue 9: plan, then apply, on the PostgreSQL-backed server -------------------------------
+
+def cli_status(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """`cli ARGS` whose exit code the caller checks (plan --exit-code answers 0 or 1)."""
+    return subprocess.run([CLI, *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=180, check=False)
+
+
+def plan_actions(env: dict[str, str], cwd: Path, project: str) -> dict[str, tuple]:
+    data = json.loads(run([CLI, "prefect", "plan", "-p", project, "--json"], env, cwd).stdout)
+    assert all(d["project"] == project for d in data["deployments"])
+    return {d["name"]: (d["action"], d["fields"], d["paused"]) for d in data["deployments"]}
+
+
+def test_plan_deploy_prune_on_postgres(pg_server, postgres, tmp_path):
+    """The plan/apply workflow of tests/ops/test_plan.py and test_deploy.py, on PostgreSQL:
+    create, unchanged, a hand edit reverted with its pause kept, an orphan pruned alone."""
+    from scaffold import yamledit
+    from scaffold.ops.embedded import DEFAULT_WORK_POOL, ensure_process_pool
+    from tests.helpers.ops import Server, set_entry
+
+    ensure_process_pool(pg_server.api_url, DEFAULT_WORK_POOL)
+    server = Server(pg_server.api_url)
+    repo = tmp_path / "repo"
+    (repo / "projects").mkdir(parents=True)
+    env = dict(pg_server.env)
+    for project, flow, params in (("orchard", "pick", ("fruit=apple", "fruit=pear", "fruit=plum")),
+                                  ("dairy", "milk", ("cow=bessie",))):
+        run([CLI, "new-project", project], env, repo)
+        run([CLI, "new-flow", project, flow, *(a for p in params for a in ("--param", p))],
+            env, repo)
+    # JSONB reorders object keys and keeps nothing of the YAML's order: still unchanged after
+    set_entry(repo, "dairy", "dairy__milk__bessie", tags=["dairy", "zeta", "alpha"],
+              work_pool={"name": DEFAULT_WORK_POOL, "job_variables": {
+                  "env": {"ZETA": "1", "ALPHA": "2"}, "working_dir": str(repo)}},
+              concurrency_limit=2,
+              schedules=[{"cron": "0 6 * * 1-5", "timezone": "Europe/Paris"},
+                         {"rrule": "FREQ=WEEKLY;BYDAY=MO,FR", "timezone": "UTC"},
+                         {"interval": 3600, "active": False}])
+    flow = "orchard__pick_flow"
+    apple, pear, plum = (f"orchard__pick__{f}" for f in ("apple", "pear", "plum"))
+    milk = "dairy__milk_flow/dairy__milk__bessie"
+
+    assert plan_actions(env, repo, "orchard") == {
+        n: ("create", [], False) for n in (apple, pear, plum)}
+    run([CLI, "prefect", "deploy", "-p", "orchard", "-p", "dairy"], env, repo)
+    on_server = server.deployments()
+    assert {f"{flow}/{n}" for n in (apple, pear, plum)} | {milk} <= set(on_server)
+    assert on_server[f"{flow}/{apple}"].parameters == {"fruit": "apple"}
+    assert len(on_server[milk].schedules) == 3
+    assert on_server[milk].job_variables["env"] == {"ZETA": "1", "ALPHA": "2"}
+    assert plan_actions(env, repo, "orchard") == {
+        n: ("unchanged", [], False) for n in (apple, pear, plum)}
+    assert plan_actions(env, repo, "dairy") == {"dairy__milk__bessie": ("unchanged", [], False)}
+    assert cli_status(["prefect", "plan", "-p", "orchard", "--exit-code"], env, repo)\
+        .returncode == 0
+
+    async def hand_edit(c):  # the dashboard's edit form, then its pause toggle
+        from prefect.client.schemas.actions import DeploymentUpdate
+
+        d = await c.read_deployment_by_name(f"{flow}/{apple}")
+        await c.update_deployment(d.id, DeploymentUpdate(parameters={"fruit": "rotten"}))
+        await c.pause_deployment(d.id)
+
+    server.call(hand_edit)
+    assert plan_actions(env, repo, "orchard") == {
+        apple: ("update", ["parameters"], True), pear: ("unchanged", [], False),
+        plum: ("unchanged", [], False)}
+    assert cli_status(["prefect", "plan", "-p", "orchard", "--exit-code"], env, repo)\
+        .returncode == 1
+    out = run([CLI, "prefect", "deploy", "-p", "orchard"], env, repo).stdout
+    assert f"{apple}: updated (parameters), paused (kept)" in out, out
+    reverted = server.deployments()[f"{flow}/{apple}"]
+    assert reverted.parameters == {"fruit": "apple"} and reverted.paused is True
+
+    # An entry removed from prefect.yaml is an orphan; a hand-made deployment named without
+    # the convention on the project's own flow, and another project's, are not.
+    async def adhoc(c):
+        await c.create_deployment(flow_id=await c.create_flow_from_name(flow), name="adhoc")
+
+    server.call(adhoc)
+    path = repo / "projects" / "orchard" / "prefect.yaml"
+    path.write_text(yamledit.remove_deployments(path.read_text(), [plum]))
+    assert plan_actions(env, repo, "orchard") == {
+        apple: ("unchanged", [], True), pear: ("unchanged", [], False),
+        plum: ("orphan", [], False)}
+    out = run([CLI, "prefect", "deploy", "-p", "orchard", "--prune", "--yes"], env, repo).stdout
+    assert f"{flow}/{plum}: orphan deleted" in out, out
+    after = server.deployments()
+    assert f"{flow}/{plum}" not in after
+    assert {f"{flow}/{apple}", f"{flow}/{pear}", f"{flow}/adhoc", milk} <= set(after)
+    assert after[f"{flow}/{apple}"].paused is True
+    assert "orchard__pick__plum" not in deployments(postgres)  # gone from PostgreSQL itself
