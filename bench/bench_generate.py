@@ -20,6 +20,7 @@ the machine weighs on both alike. Nothing is asserted: the figures are the resul
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import shutil
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -123,18 +124,28 @@ def bench_insert(n: int, repeat: int) -> str:
                verdict)
 
 
-def bench_new_flow(repeat: int) -> str:
-    scratch = Path(tempfile.mkdtemp(prefix="bench-generate-"))
+@contextlib.contextmanager
+def scratch_repo(prefix: str) -> Iterator[tuple[Path, Callable[..., None]]]:
+    """An empty monorepo in a temporary folder (removed afterwards) and a function running a
+    command in it with a private PREFECT_HOME."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
     env = {**os.environ, "PREFECT_HOME": str(scratch / ".prefect"), "DO_NOT_TRACK": "1"}
     env.pop("SCAFFOLD_ROOT", None)
+    repo = scratch / "repo"
+    (repo / "projects").mkdir(parents=True)
+
+    def run(*args: str) -> None:
+        subprocess.run(args, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+
     try:
-        repo = scratch / "repo"
-        (repo / "projects").mkdir(parents=True)
+        yield repo, run
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
-        def run(*args: str) -> None:
-            subprocess.run(args, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
 
+def bench_new_flow(repeat: int) -> str:
+    with scratch_repo("bench-generate-") as (repo, run):
         try:
             run(CLI, "new-project", "demo")
             run(CLI, "new-flow", "demo", "warmup", "--param", "season=winter")
@@ -151,22 +162,10 @@ def bench_new_flow(repeat: int) -> str:
         verdict = (f"{ratio:5.2f}x the baseline (target <= 1.5x: "
                    f"{'target met' if ratio <= 1.5 else 'target missed'})")
         return row("(a) cli new-flow end to end", ours, base, 'python -c "import copier"', verdict)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def bench_big_project(n: int, repeat: int) -> str:
-    scratch = Path(tempfile.mkdtemp(prefix="bench-generate-big-"))
-    env = {**os.environ, "PREFECT_HOME": str(scratch / ".prefect"), "DO_NOT_TRACK": "1"}
-    env.pop("SCAFFOLD_ROOT", None)
-    try:
-        repo = scratch / "repo"
-        (repo / "projects").mkdir(parents=True)
-
-        def run(*args: str) -> None:
-            subprocess.run(args, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-
+    with scratch_repo("bench-generate-big-") as (repo, run):
         run(CLI, "new-project", "bench")
         config = repo / "projects" / "bench" / "prefect.yaml"
         template = config.read_text(encoding="utf-8")
@@ -188,8 +187,6 @@ def bench_big_project(n: int, repeat: int) -> str:
                    f"{'target met' if ratio <= 1.3 else 'target missed'})")
         return row(f"(c) cli new-flow into {n} deployments", ours, base,
                    "cli new-flow into a new project", verdict)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main() -> None:
