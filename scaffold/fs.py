@@ -187,12 +187,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, done: str = "") -> 
         mode = new_file_mode()
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        tmp = _temp_copy(real, raw, mode)
         os.replace(tmp, real)
     except OSError as err:
         raise WriteError(shown, err, done) from None
@@ -200,6 +195,23 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, done: str = "") -> 
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def _temp_copy(path: Path, data: bytes, mode: int) -> str:
+    """A temporary file beside ``path`` holding ``data`` on disk (fsync) with ``mode``: the
+    first half of both ways of putting a file in place (rename over, or link beside)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 def create_exclusive(path: str | os.PathLike, data: bytes, exists: str) -> None:
@@ -211,12 +223,7 @@ def create_exclusive(path: str | os.PathLike, data: bytes, exists: str) -> None:
     path = Path(path)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, new_file_mode())
+        tmp = _temp_copy(path, data, new_file_mode())
         try:
             os.link(tmp, path)
         except FileExistsError:
